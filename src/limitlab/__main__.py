@@ -1,0 +1,5 @@
+import sys
+
+from limitlab.cli import main
+
+sys.exit(main())

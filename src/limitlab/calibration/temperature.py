@@ -1,0 +1,49 @@
+"""Temperature scaling: one scalar T > 0 fitted on validation logits, softmax(z / T).
+
+Guo, Pleiss, Sun, Weinberger. On calibration of modern neural networks. ICML 2017, arXiv:1706.04599.
+T minimizes the validation NLL; it rescales every logit by the same factor, so the argmax and hence
+the accuracy are unchanged. T > 1 means the model was over-confident, T < 1 under-confident.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from limitlab.errors import DataError, NotFittedError
+
+
+class TemperatureScaler:
+    """scikit-learn style: `TemperatureScaler().fit(val_logits, val_y).transform(test_logits)`."""
+
+    def __init__(self, *, max_iter: int = 200) -> None:
+        self.max_iter = max_iter
+        self.temperature_: float | None = None
+
+    def fit(self, logits: Tensor, y: Tensor) -> TemperatureScaler:
+        """Minimize NLL over log T (so T stays positive) with L-BFGS, in float64."""
+        if logits.dim() != 2 or y.shape != logits.shape[:1]:
+            raise DataError(f"logits {tuple(logits.shape)} and labels {tuple(y.shape)} do not match; "
+                            "expected logits (N, C) and labels (N,)")
+        z, y = logits.detach().double(), y.detach()
+        log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=self.max_iter, line_search_fn="strong_wolfe")
+
+        def closure() -> Tensor:
+            opt.zero_grad()
+            loss = F.cross_entropy(z / log_t.exp(), y)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        self.temperature_ = float(log_t.exp())
+        return self
+
+    def transform(self, logits: Tensor) -> Tensor:
+        """The scaled logits z / T."""
+        if self.temperature_ is None:
+            raise NotFittedError("this TemperatureScaler is not fitted yet; call fit(val_logits, val_y) first")
+        return logits / self.temperature_
+
+    def predict_proba(self, logits: Tensor) -> Tensor:
+        return torch.softmax(self.transform(logits), dim=1)

@@ -1,0 +1,121 @@
+"""The command line: argv -> strings -> registry/config -> runner -> report.
+
+Every LimitlabError becomes one line `error: ...` and exit code 2 (`--debug` shows the traceback);
+a study that crashed is in the report, and the exit code is then 1.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from limitlab.errors import LimitlabError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="limitlab", description="The limitations of deep learning, measured.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the studies: id, chapter, claim")
+    r = sub.add_parser("run", help="run studies and write a report")
+    r.add_argument("ids", nargs="*", help="study ids (default: every study)")
+    r.add_argument("--preset", default="default", help="tiny | default | full")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (KEY or STUDY.KEY); repeatable")
+    r.add_argument("--config", type=Path, help="a TOML or JSON file of overrides")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seeds", type=int, default=1, help="repeat over this many seeds; report mean and spread")
+    r.add_argument("--out", type=Path, default=Path("runs"), help="folder of runs (default: runs)")
+    r.add_argument("--jobs", type=int, default=1, help="studies in parallel processes")
+    r.add_argument("--executor", choices=("local", "ray"), default="local")
+    r.add_argument("--resume", action="store_true", help="continue the latest run, skipping finished studies")
+    r.add_argument("--threads", type=int, default=None, help="torch threads per study (default: cores / jobs)")
+    r.add_argument("--no-cache", action="store_true", help="retrain every model")
+    for name, text in (("show", "print a run's summary again"), ("report", "re-render a run's HTML report")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("run_dir", type=Path, nargs="?", default=Path("runs/latest"))
+    return p
+
+
+def _list() -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from limitlab.study import all_studies
+
+    table = Table(title="limitlab studies")
+    for col in ("id", "chapter", "claim"):
+        table.add_column(col)
+    for s in all_studies():
+        table.add_row(s.id, s.chapter, s.claim)
+    Console().print(table)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from limitlab import runner
+    from limitlab.cache import default_cache_dir
+    from limitlab.config import parse_assignments, read_config_file
+    from limitlab.report import print_summary, write_report
+
+    console = Console(stderr=True)
+    jobs = max(1, args.jobs)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
+    file_values = read_config_file(args.config) if args.config else {}
+    plan = runner.plan(args.ids, preset=args.preset, overrides=parse_assignments(args.sets),
+                       file_values=file_values, seed=args.seed, num_seeds=args.seeds,
+                       cache_dir=None if args.no_cache else default_cache_dir(), threads=threads,
+                       progress=jobs == 1 and args.executor == "local" and sys.stderr.isatty())
+    run_dir = runner.make_run_dir(args.out, resume=args.resume)
+
+    def announce(r) -> None:
+        mark = {"holds": "[green]✓[/]", "fails": "[red]✗[/]", "inconclusive": "[yellow]?[/]"}.get(r.verdict, "[magenta]![/]")
+        console.print(f"{mark} {r.study} (seed {r.provenance['seed']}): {r.verdict} "
+                      f"in {r.provenance['wall_seconds']:.1f} s")
+
+    results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume, on_result=announce)
+    html = write_report(results, run_dir)
+    runner.write_results(run_dir, results)
+    runner.point_latest(args.out, run_dir)
+    print_summary(results, title=f"limitlab · {run_dir}")
+    console.print(f"report: {html}")
+    return 1 if any(r.verdict == "error" for r in results) else 0
+
+
+def _show(args: argparse.Namespace, *, rerender: bool) -> int:
+    from limitlab.report import print_summary, write_report
+    from limitlab.runner import load_results, write_results
+
+    results = load_results(args.run_dir)
+    if rerender:
+        path = write_report(results, args.run_dir)
+        write_results(args.run_dir, results)
+        print(f"report: {path}")
+    else:
+        print_summary(results, title=f"limitlab · {args.run_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list()
+        if args.command == "run":
+            return _run(args)
+        return _show(args, rerender=args.command == "report")
+    except LimitlabError as err:
+        if args.debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

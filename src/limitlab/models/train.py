@@ -1,0 +1,184 @@
+"""`fit`: the one training loop, with early stopping, a progress bar, and the on-disk model cache.
+
+The cache key is a hash of everything that determines the trained weights: the architecture
+(`repr`), the initial weights, the data, the training config, the loss and batch hook (by qualified
+name), any sample weights, the caller's extra key, the run seed and limitlab's version. A second run
+with the same inputs loads the weights instead of training.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+import limitlab
+from limitlab.cache import digest
+from limitlab.config import check
+from limitlab.context import Context
+from limitlab.data import ArrayDataset
+
+BatchHook = Callable[[nn.Module, Tensor, Tensor, torch.Generator], tuple[Tensor, Tensor]]
+LossFn = Callable[..., Tensor]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. `patience=None` turns early stopping off; `target_train_acc` stops once reached."""
+
+    epochs: int = 40
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: Literal["adam", "sgd"] = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    patience: int | None = 8
+    target_train_acc: float | None = None
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        check(self.epochs >= 1, f"epochs={self.epochs}; expected >= 1")
+        check(self.batch_size >= 1, f"batch_size={self.batch_size}; expected >= 1")
+        check(self.lr > 0, f"lr={self.lr}; expected > 0")
+        check(self.optimizer in ("adam", "sgd"), f"optimizer={self.optimizer!r}; expected 'adam' or 'sgd'")
+
+
+@dataclass
+class History:
+    """What happened in training (also what the cache returns for a model it already holds)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)  # in eval mode on the whole training set
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    steps: int = 0
+    best_epoch: int = 0
+    stopped: str = "epochs"  # "epochs" | "early_stop" | "target" | "max_steps"
+    seconds: float = 0.0
+    cached: bool = False
+    # Weights after the epochs asked for in `fit(..., snapshot_epochs=...)`, keyed by epoch (1-based).
+    snapshots: dict[int, dict[str, Tensor]] = field(default_factory=dict, repr=False)
+
+
+def _name(fn: Callable | None) -> str | None:
+    return None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: ArrayDataset, *, loss_fn: LossFn = F.cross_entropy,
+             batch_size: int = 1024) -> tuple[float, float]:
+    """(mean loss, accuracy) in eval mode; the model's mode is restored. Accuracy is NaN for regression."""
+    was_training = model.training
+    model.eval()
+    try:
+        outs = torch.cat([model(data.x[i:i + batch_size]) for i in range(0, len(data), batch_size)])
+    finally:
+        model.train(was_training)
+    loss = float(loss_fn(outs, data.y))
+    acc = float((outs.argmax(1) == data.y).float().mean()) if not data.y.is_floating_point() else float("nan")
+    return loss, acc
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def fit(
+    model: nn.Module, train: ArrayDataset, *, config: TrainConfig, ctx: Context,
+    val: ArrayDataset | None = None, loss_fn: LossFn = F.cross_entropy, batch_hook: BatchHook | None = None,
+    sample_weight: Tensor | None = None, key: Mapping[str, Any] | None = None, description: str = "train",
+    snapshot_epochs: Sequence[int] = (),
+) -> History:
+    """Train `model` in place (or load it from `ctx.cache`) and return its `History`.
+
+    `batch_hook(model, x, y, generator) -> (x, y)` transforms each batch (augmentation, adversarial
+    training); `sample_weight` weighs each training example's loss. Pass named functions: the cache
+    tells callables apart by their qualified names, plus whatever `key` adds. `snapshot_epochs` keeps a
+    copy of the weights after those epochs in `History.snapshots` (cached too): learning curves of any
+    metric without training once per length.
+    """
+    cache_key = digest("fit", limitlab.__version__, repr(model), dict(model.state_dict()), train.digest(),
+                       val.digest() if val is not None else None, dataclasses.asdict(config),
+                       _name(loss_fn), _name(batch_hook), sample_weight, dict(key or {}), ctx.seed,
+                       sorted(snapshot_epochs))
+    hit = ctx.cache.get(cache_key)
+    if hit is not None:
+        state, meta = hit
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("@")})
+        model.eval()
+        snaps: dict[int, dict[str, Tensor]] = {}
+        for k, v in state.items():
+            if k.startswith("@"):
+                epoch, name = k[1:].split("/", 1)
+                snaps.setdefault(int(epoch), {})[name] = v
+        return dataclasses.replace(History(**meta), cached=True, snapshots=snaps)
+    history = _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight,
+                     ctx.generator("fit", cache_key), description, set(snapshot_epochs))
+    stored = dict(model.state_dict())
+    stored.update({f"@{e}/{k}": v for e, snap in history.snapshots.items() for k, v in snap.items()})
+    meta = {k: v for k, v in dataclasses.asdict(history).items() if k != "snapshots"}
+    ctx.cache.put(cache_key, stored, meta)
+    return history
+
+
+def _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight, gen, description,
+           snapshot_epochs) -> History:
+    start = time.perf_counter()
+    history = History()
+    opt = _optimizer(model, config)
+    best_loss, best_state, since_best = float("inf"), None, 0
+    n = len(train)
+    for epoch in ctx.progress.track(range(config.epochs), description=description):
+        model.train()
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, config.batch_size):
+            idx = order[i:i + config.batch_size]
+            xb, yb = train.x[idx], train.y[idx]
+            if batch_hook is not None:
+                xb, yb = batch_hook(model, xb, yb, gen)
+                model.train()
+            losses = loss_fn(model(xb), yb, reduction="none")
+            loss = (losses * sample_weight[idx]).sum() / sample_weight[idx].sum() if sample_weight is not None \
+                else losses.mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            history.steps += 1
+            if config.max_steps is not None and history.steps >= config.max_steps:
+                break
+        if epoch + 1 in snapshot_epochs:
+            history.snapshots[epoch + 1] = copy.deepcopy(model.state_dict())
+        tr_loss, tr_acc = evaluate(model, train, loss_fn=loss_fn)
+        history.train_loss.append(tr_loss)
+        history.train_acc.append(tr_acc)
+        if val is not None:
+            v_loss, v_acc = evaluate(model, val, loss_fn=loss_fn)
+            history.val_loss.append(v_loss)
+            history.val_acc.append(v_acc)
+            if v_loss < best_loss - 1e-6:
+                best_loss, best_state, since_best, history.best_epoch = v_loss, copy.deepcopy(model.state_dict()), 0, epoch
+            else:
+                since_best += 1
+        if config.target_train_acc is not None and tr_acc >= config.target_train_acc:
+            history.stopped = "target"
+            break
+        if config.max_steps is not None and history.steps >= config.max_steps:
+            history.stopped = "max_steps"
+            break
+        if val is not None and config.patience is not None and since_best > config.patience:
+            history.stopped = "early_stop"
+            break
+    if best_state is not None and config.patience is not None:
+        model.load_state_dict(best_state)  # early stopping keeps the best validation weights
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
