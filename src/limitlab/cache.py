@@ -31,7 +31,7 @@ def digest(*parts: Any) -> str:
         if isinstance(part, torch.Tensor):
             t = part.detach().cpu().contiguous()
             h.update(f"tensor{t.dtype}{tuple(t.shape)}".encode())
-            h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")  # (N, 1) may have stride 0
         elif hasattr(part, "tobytes") and hasattr(part, "dtype"):  # numpy array
             h.update(f"array{part.dtype}{part.shape}".encode())
             h.update(part.tobytes())

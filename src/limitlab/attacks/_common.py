@@ -41,9 +41,10 @@ def loss_gradient(model: nn.Module, x: Tensor, y: Tensor, *, targeted: bool) -> 
     gradient of the cross-entropy with the target label (descend it). The loss is summed, not averaged,
     so each input's gradient does not depend on the batch size.
     """
-    x = x.detach().requires_grad_(True)
-    loss = F.cross_entropy(model(x), y, reduction="sum")
-    (grad,) = torch.autograd.grad(loss, x)
+    with torch.enable_grad():  # attacks work inside a caller's torch.no_grad() block too
+        x = x.detach().requires_grad_(True)
+        loss = F.cross_entropy(model(x), y, reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x)
     return -grad if targeted else grad
 
 

@@ -36,7 +36,7 @@ class TemperatureScaler:
             return loss
 
         opt.step(closure)
-        self.temperature_ = float(log_t.exp())
+        self.temperature_ = float(log_t.detach().exp())
         return self
 
     def transform(self, logits: Tensor) -> Tensor:

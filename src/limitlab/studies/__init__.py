@@ -1,2 +1,3 @@
 """The studies: one file each, registered by catalog id. A new study adds one import line here."""
-from limitlab.studies import adversarial  # noqa: F401
+from limitlab.studies import adversarial, calibration  # noqa: F401
+from limitlab.studies import interpretability  # noqa: F401  (issue 7)

@@ -1,0 +1,51 @@
+"""The adversarial study: its verdict rule on hand-made metrics, and its attack helpers."""
+import math
+
+import pytest
+import torch
+
+from limitlab.studies.adversarial import Adversarial, PGDTraining, attack
+from tests.helpers import small_cnn
+
+GOOD = {"clean_acc_logreg": 0.95, "acc_pgd-inf_logreg": 0.1, "acc_fgsm_logreg": 0.2, "acc_noise-sign_logreg": 0.94,
+        "clean_acc_cnn": 0.98, "acc_pgd-inf_cnn": 0.05, "acc_fgsm_cnn": 0.3, "acc_noise-sign_cnn": 0.97,
+        "wrong_confidence": 0.8, "targeted_success": 0.9, "robust_gain": 0.6, "clean_cost": 0.02,
+        "robust_pgd_acc": 0.65, "robust_clean_acc": 0.96}
+
+
+def judge(**changes):
+    study = Adversarial.configure(overrides={"models": "logreg,cnn"})
+    return study.judge(GOOD | changes)
+
+
+def test_rule_holds_when_every_part_holds():
+    assert judge().status == "holds"
+
+
+@pytest.mark.parametrize("changes, status, part", [
+    ({"acc_pgd-inf_cnn": 0.6}, "fails", "flip"),
+    ({"acc_noise-sign_cnn": 0.5}, "fails", "flip"),  # noise as damaging as the attack: size, not direction
+    ({"wrong_confidence": 0.4}, "inconclusive", "confident"),
+    ({"acc_pgd-inf_logreg": 0.25}, "inconclusive", "iterate"),
+    ({"targeted_success": 0.3}, "inconclusive", "targeted"),
+    ({"clean_cost": -0.01}, "inconclusive", "remedy"),
+    ({"robust_gain": 0.1}, "inconclusive", "remedy"),
+])
+def test_rule_names_the_part_that_did_not_hold(changes, status, part):
+    verdict = judge(**changes)
+    assert verdict.status == status and part in verdict.evidence
+
+
+def test_l2_attacks_use_the_l2_size_of_the_matching_sign_perturbation():
+    cfg = Adversarial.configure(preset="tiny").config
+    x, y = torch.rand(8, 1, 8, 8) * 0.5 + 0.25, torch.randint(0, 10, (8,))
+    delta = attack("noise-l2", small_cnn(), x, y, 0.05, cfg, torch.Generator().manual_seed(0)) - x
+    assert delta.flatten(1).norm(dim=1) == pytest.approx(torch.full((8,), 0.05 * math.sqrt(64)), rel=1e-4)
+    sign = attack("noise-sign", small_cnn(), x, y, 0.05, cfg, torch.Generator().manual_seed(0)) - x
+    assert sign.abs().flatten().allclose(torch.full((512,), 0.05))
+
+
+def test_adversarial_training_hook_returns_pgd_examples_in_the_ball():
+    x, y = torch.rand(8, 1, 8, 8), torch.randint(0, 10, (8,))
+    x_adv, y_adv = PGDTraining(0.1, 3, 2.5)(small_cnn(), x, y, torch.Generator().manual_seed(0))
+    assert torch.equal(y_adv, y) and (x_adv - x).abs().max() <= 0.1 + 1e-6
