@@ -14,9 +14,11 @@ from limitlab.result import Figure, to_plain
 __all__ = ["Figure", "series", "lines", "bars", "hist", "images", "matrix"]
 
 
-def series(label: str, x: Any, y: Any, *, lo: Any = None, hi: Any = None, style: str = "line+points") -> dict:
-    """One line of a `lines` panel; `lo`/`hi` draw a band (e.g. mean +- std over seeds)."""
-    return to_plain({"label": label, "x": x, "y": y, "lo": lo, "hi": hi, "style": style})
+def series(label: str, x: Any, y: Any, *, lo: Any = None, hi: Any = None, style: str = "line+points",
+           weights: Any = None) -> dict:
+    """One line of a `lines` panel; `lo`/`hi` draw a band (e.g. mean +- std over seeds); `weights`
+    (e.g. counts) scale each point's marker area, so sparse points do not look as loud as dense ones."""
+    return to_plain({"label": label, "x": x, "y": y, "lo": lo, "hi": hi, "style": style, "weights": weights})
 
 
 def lines(

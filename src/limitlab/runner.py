@@ -24,7 +24,8 @@ from typing import Any
 import multiprocessing as mp
 
 import limitlab
-from limitlab.cache import ModelCache, atomic_write_bytes, default_cache_dir
+from limitlab._io import atomic_write_bytes
+from limitlab.cache import ModelCache, default_cache_dir
 from limitlab.config import as_dict, field_types
 from limitlab.context import Context, Progress, RichProgress
 from limitlab.errors import ConfigError, LimitlabError, OutputError

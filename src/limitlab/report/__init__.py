@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from limitlab.cache import atomic_write_bytes
+from limitlab._io import atomic_write_bytes
 from limitlab.report.html import render_html
 from limitlab.report.terminal import print_summary, summary_table
 from limitlab.result import Result

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from limitlab.result import Figure  # noqa: E402
 
@@ -27,7 +28,13 @@ def _lines(ax, p: dict) -> None:
         x, y = _arr(s["x"]), _arr(s["y"])
         marker = "o" if "points" in s.get("style", "line") else None
         ls = "-" if "line" in s.get("style", "line") else "none"
-        ax.plot(x, y, ls, marker=marker, ms=3.5, color=color, label=s["label"], lw=1.6)
+        if s.get("weights") is not None:
+            w = _arr(s["weights"])
+            ax.plot(x, y, ls, color=color, lw=1.2, alpha=0.6)
+            ax.scatter(x, y, s=12 + 300 * w / max(np.nanmax(w), 1e-12), color=color, alpha=0.75,
+                       label=s["label"], zorder=3)
+        else:
+            ax.plot(x, y, ls, marker=marker, ms=3.5, color=color, label=s["label"], lw=1.6)
         if s.get("lo") is not None and s.get("hi") is not None:
             ax.fill_between(x, _arr(s["lo"]), _arr(s["hi"]), color=color, alpha=0.18, lw=0)
     for h in p.get("hlines", []):
@@ -37,6 +44,9 @@ def _lines(ax, p: dict) -> None:
                         fontsize=8, color="0.35")
     for v in p.get("vspans", []):
         ax.axvspan(v["x0"], v["x1"], color="0.85", alpha=0.5, lw=0, label=v.get("label"))
+    xs = [v for s in p["series"] for v in s["x"] if v is not None]
+    if xs and p.get("xscale", "linear") == "linear" and all(float(v).is_integer() for v in xs):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts (layers, epochs) get whole ticks
     ax.set_xscale(p.get("xscale", "linear"))
     ax.set_yscale(p.get("yscale", "linear"))
     if p.get("ylim"):

@@ -159,12 +159,13 @@ class Calibration(Study[CalibrationConfig]):
                 r = cal.reliability(probs, data.test.y, bins=cfg.bins)
                 keep = r.counts > 0
                 curves.append(figures.series(f"{label}: ECE {cal.ece(probs, data.test.y, bins=cfg.bins):.3f}",
-                                             r.confidence[keep], r.accuracy[keep], style="line+points"))
+                                             r.confidence[keep], r.accuracy[keep], weights=r.counts[keep]))
             curves.append(figures.series("perfect calibration", [0, 1], [0, 1], style="line"))
             panels.append(figures.lines(curves, title=name, xlabel="confidence (bin mean)",
                                         ylabel="accuracy in bin", ylim=(0, 1.02)))
         reliab = Figure("reliability", "Reliability diagrams before and after temperature scaling", panels,
-                        caption="Points below the diagonal: the model is more confident than it is accurate.")
+                        caption="Points below the diagonal: the model is more confident than it is accurate. A marker's area "
+                        "is proportional to the number of test images in its bin: most sit in the top bin.")
         over_training = Figure("ece-vs-training", "Calibration over training length and width", [
             figures.lines([figures.series(f"width {w}", cfg.checkpoints, [grid[w, e][key] for e in cfg.checkpoints])
                            for w in cfg.widths], title=title, xlabel="epochs", ylabel=title, xscale="log",

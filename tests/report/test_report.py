@@ -1,0 +1,44 @@
+"""The report renders every panel kind, escapes what it shows, inlines its figures, and needs no torch."""
+import subprocess
+import sys
+
+from limitlab import figures
+from limitlab.report import write_report
+from limitlab.report.figures import render
+from limitlab.result import Figure, Metric, Result, Table
+
+PANELS = [
+    figures.lines([figures.series("a", [1, 2, 3], [0.1, None, 0.3], lo=[0, 0, 0], hi=[1, 1, 1]),
+                   figures.series("b", [1, 2], [1, 2], weights=[1, 10])], hlines=[{"y": 0.5, "label": "ref"}],
+                  vspans=[{"x0": 1, "x1": 2, "label": "window"}]),
+    figures.bars(["x", "y"], [{"label": "g", "values": [1, 2], "err": [0.1, 0.2]}]),
+    figures.hist([{"label": "in", "values": [0.1, 0.5, 0.9]}, {"label": "out", "values": [0.2, 0.3]}]),
+    figures.matrix([[0.1, None], [0.3, 0.4]], rows=["r1", "r2"], cols=["c1", "c2"]),
+    figures.images([[[0, 1], [1, 0]]] * 3, captions=["a", "b", "c"], overlays=[[[0, 1], [1, 0]], None, None]),
+]
+
+
+def result(claim="A claim.") -> Result:
+    return Result("adversarial", claim, "holds", "Evidence <b>0.5</b>.", {"acc": Metric(0.5, "fraction")},
+                  [Figure("all", "Every panel", PANELS, caption="cap")], [Table("t", ["a", "b"], [[1, 0.5]])],
+                  [{"title": "sample", "text": "def f(): <x>"}], {"eps": 0.1}, {"seed": 0}, rerun="limitlab run x")
+
+
+def test_every_panel_kind_renders_to_png():
+    for panel in PANELS:
+        assert render(Figure("one", "t", [panel]))[:4] == b"\x89PNG"
+
+
+def test_html_is_self_contained_and_escaped(tmp_path):
+    path = write_report([result("<script>alert(1)</script>.")], tmp_path)
+    html = path.read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "Evidence &lt;b&gt;0.5&lt;/b&gt;." in html and "def f(): &lt;x&gt;" in html
+    assert html.count("data:image/png;base64,") == 1 and (tmp_path / "figures" / "adversarial-all.png").exists()
+    assert "http://" not in html and "https://" not in html  # nothing to fetch: it opens offline
+
+
+def test_report_layer_does_not_import_torch():
+    code = "import sys, limitlab.report, limitlab.report.figures; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
