@@ -75,6 +75,9 @@ def cnn(*, in_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10, channels:
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {"logreg": logreg, "mlp": mlp, "cnn": cnn}
+from limitlab.models.ode_net import ode_net  # noqa: E402  (its own file; imports `activation` lazily)
+from limitlab.models.resnet_mlp import resnet_mlp  # noqa: E402
+MODELS.update({"resnet-mlp": resnet_mlp, "ode-net": ode_net})
 
 
 def build(name: str, **options) -> nn.Module:

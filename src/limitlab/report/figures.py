@@ -30,11 +30,11 @@ def _lines(ax, p: dict) -> None:
         ls = "-" if "line" in s.get("style", "line") else "none"
         if s.get("weights") is not None:
             w = _arr(s["weights"])
-            ax.plot(x, y, ls, color=color, lw=1.2, alpha=0.6)
+            ax.plot(x, y, linestyle=ls, color=color, lw=1.2, alpha=0.6)
             ax.scatter(x, y, s=12 + 300 * w / max(np.nanmax(w), 1e-12), color=color, alpha=0.75,
                        label=s["label"], zorder=3)
         else:
-            ax.plot(x, y, ls, marker=marker, ms=3.5, color=color, label=s["label"], lw=1.6)
+            ax.plot(x, y, linestyle=ls, marker=marker, ms=3.5, color=color, label=s["label"], lw=1.6)
         if s.get("lo") is not None and s.get("hi") is not None:
             ax.fill_between(x, _arr(s["lo"]), _arr(s["hi"]), color=color, alpha=0.18, lw=0)
     for h in p.get("hlines", []):

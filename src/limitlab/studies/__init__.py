@@ -1,3 +1,4 @@
 """The studies: one file each, registered by catalog id. A new study adds one import line here."""
 from limitlab.studies import adversarial, calibration  # noqa: F401
+from limitlab.studies import approximation, backprop, depth, neural_ode  # noqa: F401  (issue 5: representation chapter)
 from limitlab.studies import interpretability  # noqa: F401  (issue 7)
