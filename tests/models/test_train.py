@@ -75,3 +75,19 @@ def test_fit_leaves_the_global_generator_as_a_cache_hit_would(tmp_path):
         fit(build("cnn"), train, val=val, config=TrainConfig(epochs=1), ctx=Context(cache=cache))
         draws.append(torch.rand(3))
     assert cache.hits == 1 and torch.equal(draws[0], draws[1])
+
+
+class Hook:
+    """A batch hook object: the cache must name it by its class, not by its memory address."""
+
+    def __call__(self, model, x, y, gen):
+        return x, y
+
+
+def test_a_hook_instance_gives_a_stable_cache_key(tmp_path):
+    train, _ = tiny_data(64)
+    cache = ModelCache(tmp_path)
+    for _ in range(2):
+        torch.manual_seed(0)
+        fit(build("logreg"), train, config=TrainConfig(epochs=1), ctx=Context(cache=cache), batch_hook=Hook())
+    assert cache.hits == 1

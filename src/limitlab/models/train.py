@@ -67,7 +67,10 @@ class History:
 
 
 def _name(fn: Callable | None) -> str | None:
-    return None if fn is None else f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+    # An instance (e.g. a batch hook object) has no __qualname__; its repr holds a memory address.
+    if fn is None:
+        return None
+    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
 
 
 @torch.no_grad()

@@ -8,7 +8,10 @@ Protocol: MLPs of growing width (two hidden layers), trained without regularizat
 their weights are read at several training lengths (snapshots of one run). For each (width, length):
 test accuracy, ECE, MCE, NLL and Brier score, and the temperature T fitted on the validation split
 (T > 1: over-confident; T < 1: under-confident), with the test metrics after scaling. The zoo CNN
-(dropout, early stopping) is measured the same way as the everyday model.
+(dropout, early stopping) is measured the same way as the everyday model. MC dropout (`mc_samples`
+passes) and a deep ensemble (`num_members` zoo CNNs from different initializations, the uncertainty
+study's members) are measured on the test set by the same ECE / MCE / NLL / Brier, from their averaged
+probabilities, beside a single member in eval mode; they are reported, not part of the verdict.
 
 Verdict: take the widest MLP at the longest training (the model "trained to low loss"). "over" = its
 fitted T > 1.1; "grows" = its fitted T at the last snapshot exceeds that at the first (over-confidence
@@ -26,13 +29,14 @@ import torch
 from torch import Tensor, nn
 
 from limitlab import calibration as cal
-from limitlab import figures
+from limitlab import figures, uncertainty
 from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit
 from limitlab.result import Figure, Result, Table, Verdict
 from limitlab.study import Study, register
+from limitlab.studies.uncertainty import train_members
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class CalibrationConfig:
     lr: float = 1e-3
     batch_size: int = 64
     cnn_epochs: int = 40
+    num_members: int = 5  # deep ensemble (MC dropout runs on member 0)
+    member_epochs: int = 10
+    mc_samples: int = 30
 
     def __post_init__(self) -> None:
         check(len(self.widths) >= 1 and min(self.widths) >= 1, f"widths={self.widths}; expected widths >= 1")
@@ -54,6 +61,8 @@ class CalibrationConfig:
         check(self.bins >= 1, f"bins={self.bins}; expected >= 1")
         check(self.num_bootstrap >= 2, f"num_bootstrap={self.num_bootstrap}; expected >= 2")
         check(self.lr > 0 and self.batch_size >= 1 and self.cnn_epochs >= 1, "lr, batch_size, cnn_epochs must be positive")
+        check(self.num_members >= 2 and self.member_epochs >= 1 and self.mc_samples >= 2,
+              "num_members and mc_samples must be >= 2, member_epochs >= 1")
 
 
 @torch.no_grad()
@@ -89,7 +98,8 @@ class Calibration(Study[CalibrationConfig]):
     sources = ("001",)
     Config = CalibrationConfig
     presets = {
-        "tiny": {"widths": (16, 128), "checkpoints": (1, 4), "cnn_epochs": 3},
+        "tiny": {"widths": (16, 128), "checkpoints": (1, 4), "cnn_epochs": 3, "num_members": 2, "member_epochs": 2,
+                 "mc_samples": 8},
         "full": {"widths": (16, 64, 256, 1024, 2048), "num_bootstrap": 1000, "checkpoints": (1, 2, 5, 10, 20, 50, 100, 200),
                  "cnn_epochs": 80},
     }
@@ -115,8 +125,32 @@ class Calibration(Study[CalibrationConfig]):
         fit(cnn, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.cnn_epochs), description="cnn")
         logits["CNN (dropout, early stop)"] = (logits_of(cnn, data.val.x), logits_of(cnn, data.test.x))
         cnn_m = measure(*logits["CNN (dropout, early stop)"], data.val.y, data.test.y, cfg.bins)
-        return self.result(ctx, metrics=self.metrics(grid, cnn_m, ece_se), tables=[self.table(grid)],
-                           figures=self.figures(grid, logits))
+        bayes_metrics, bayes_table = self.bayes_arm(ctx)
+        return self.result(ctx, metrics=self.metrics(grid, cnn_m, ece_se) | bayes_metrics,
+                           tables=[self.table(grid), bayes_table], figures=self.figures(grid, logits))
+
+    def bayes_arm(self, ctx: Context) -> tuple[dict[str, tuple], Table]:
+        """Test ECE / MCE / NLL / Brier of one CNN, its MC-dropout average, and the ensemble average."""
+        cfg, data = self.config, digits()
+        models = train_members(ctx, num_members=cfg.num_members, epochs=cfg.member_epochs, dropout=0.25)
+        x, y = data.test.x, data.test.y
+        probs = {"member": uncertainty.ensemble(models[:1], x)[0],
+                 "mc": uncertainty.mc_dropout(models[0], x, samples=cfg.mc_samples,
+                                              seed=ctx.derive_seed("calibration-mc")).mean(0),
+                 "ens": uncertainty.ensemble(models, x).mean(0)}
+        names = {"member": "one CNN (member 0, eval mode)", "mc": f"MC dropout ({cfg.mc_samples} passes)",
+                 "ens": f"deep ensemble ({cfg.num_members} CNNs)"}
+        out, rows = {}, []
+        for key, p in probs.items():
+            p = p.double()
+            values = {"acc": cal.accuracy(p, y), "ece": cal.ece(p, y, bins=cfg.bins),
+                      "mce": cal.mce(p, y, bins=cfg.bins), "nll": cal.nll(p, y), "brier": cal.brier(p, y)}
+            out |= {f"{key}_{k}": (v, "", f"{names[key]}: test {k}") for k, v in values.items() if k != "mce"}
+            rows.append([names[key], *[round(values[k], 4) for k in ("acc", "ece", "mce", "nll", "brier")]])
+        table = Table("MC dropout and deep ensemble", ["predictor", "accuracy", "ECE", "MCE", "NLL", "Brier"], rows,
+                      caption=f"Averaged probabilities on the test set, no temperature; CNNs trained "
+                              f"{cfg.member_epochs} epochs with early stopping (the uncertainty study's ensemble).")
+        return out, table
 
     def metrics(self, grid: dict, cnn_m: dict[str, float], ece_se: float) -> dict[str, tuple]:
         cfg = self.config
