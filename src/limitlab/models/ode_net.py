@@ -15,6 +15,7 @@ from torch import nn
 from torchdiffeq import odeint, odeint_adjoint
 
 from limitlab.config import check
+from limitlab.models.layers import activation
 
 FIXED = ("euler", "midpoint", "rk4")
 ADAPTIVE = ("dopri5", "bosh3", "adaptive_heun")
@@ -24,8 +25,6 @@ class ODEFunc(nn.Module):
     """f(z, t) = W2 [act(W1 [z, t]), t]: two linear layers, time as an extra input; counts its calls."""
 
     def __init__(self, width: int, act: str = "tanh") -> None:
-        from limitlab.models.zoo import activation
-
         super().__init__()
         self.linear1, self.act, self.linear2 = nn.Linear(width + 1, width), activation(act), nn.Linear(width + 1, width)
         self.nfe = 0  # function evaluations since the last reset (forward and adjoint backward)
@@ -76,8 +75,6 @@ def ode_net(*, in_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10, width
             method: str = "euler", num_steps: int = 8, adjoint: bool = True, rtol: float = 1e-3,
             atol: float = 1e-3) -> nn.Sequential:
     """Flatten, Linear to `width`, act, an ODE block, Linear to the classes."""
-    from limitlab.models.zoo import activation
-
     in_features = 1
     for d in in_shape:
         in_features *= d

@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
 from limitlab.config import check
+from limitlab.models.layers import activation
 from limitlab.errors import ConfigError
 
 INITS = ("default", "small", "xavier", "he", "orthogonal")
@@ -65,8 +66,6 @@ def resnet_mlp(
     `constrain_orthogonal` keeps every hidden weight orthogonal during training (a parametrization):
     the constrained-optimization remedy, with ||W_l||_op = 1 for every hidden layer.
     """
-    from limitlab.models.zoo import activation
-
     check(depth >= 2, f"depth={depth}; expected >= 2 (input and output layers)")
     check(width >= 1 and block_depth >= 1, f"width={width}, block_depth={block_depth}; expected >= 1")
     in_features = 1

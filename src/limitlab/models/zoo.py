@@ -11,15 +11,9 @@ from collections.abc import Callable, Sequence
 from torch import nn
 
 from limitlab.errors import ConfigError
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-
-
-def activation(name: str) -> nn.Module:
-    if name not in ACTIVATIONS:
-        raise ConfigError(f"unknown activation {name!r}; valid: {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]()
-
+from limitlab.models.layers import ACTIVATIONS, activation  # noqa: F401  (re-exported)
+from limitlab.models.ode_net import ode_net
+from limitlab.models.resnet_mlp import resnet_mlp
 
 def logreg(*, in_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10) -> nn.Module:
     """Multinomial logistic regression: flatten, one linear layer (the shallow softmax model)."""
@@ -74,10 +68,9 @@ def cnn(*, in_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10, channels:
                dropout=dropout, image_size=in_shape[-1])
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {"logreg": logreg, "mlp": mlp, "cnn": cnn}
-from limitlab.models.ode_net import ode_net  # noqa: E402  (its own file; imports `activation` lazily)
-from limitlab.models.resnet_mlp import resnet_mlp  # noqa: E402
-MODELS.update({"resnet-mlp": resnet_mlp, "ode-net": ode_net})
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "logreg": logreg, "mlp": mlp, "cnn": cnn, "resnet-mlp": resnet_mlp, "ode-net": ode_net,
+}
 
 
 def build(name: str, **options) -> nn.Module:
