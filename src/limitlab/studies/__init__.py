@@ -4,3 +4,4 @@ from limitlab.studies import approximation, backprop, depth, neural_ode  # noqa:
 from limitlab.studies import interpretability  # noqa: F401  (issue 7)
 from limitlab.studies import eot, uncertainty  # noqa: F401  (issue 3)
 from limitlab.studies import extrapolation, sorting, syntax  # noqa: F401  (issue 6: reasoning chapter)
+from limitlab.studies import automl, scale  # noqa: F401  (cost and automl chapters)
