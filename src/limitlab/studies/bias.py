@@ -1,0 +1,186 @@
+"""Algorithmic bias: an under-represented group gets a worse model while overall accuracy looks fine.
+
+Source: 002 ("Can be subject to algorithmic bias"). Buolamwini, Gebru. Gender shades. FAT* 2018
+(per-group accuracy gaps hidden by overall accuracy). Reweighting / oversampling as remedies:
+Kamiran, Calders. Data preprocessing techniques for classification without discrimination. KAIS 2012.
+
+Protocol: two populations of the same task: group A = the digits as they are, group B = the digits
+in a second style made by one fixed transformation (`style`: rotated by 90 degrees with the shared
+transformation library, or contrast-inverted 1 - x). For each seed and each training mix f (the
+share of group A, from 0.5 to 0.98), the 1,077 training digits are split at random into f of them
+kept in style A and the rest turned into style B (no digit in both). A model is trained for a fixed
+number of steps on each mix ("plain"), with each example weighted by N / (2 n_group) so both groups
+weigh the same ("reweight"), and with the minority repeated until both groups have the same count
+("oversample"; same number of steps). Test: all 360 test digits in each style. Overall accuracy is
+measured on a test population mixed like the training set (f A + (1 - f) B).
+
+Verdict: with means over seeds, the balanced mix = the first of `mixes` and the skewed mix = the
+last, "gap" = the plain model's gap (accuracy on A minus on B) at the skewed mix exceeds the gap at
+the balanced mix by >= 0.05; "hidden" = overall accuracy at the skewed mix is >= the overall accuracy
+at the balanced mix - 0.02; "narrows" = reweighting shrinks the skewed-mix gap to <= 0.75 of the
+plain gap; "not-closed" = the reweighted gap stays > 0.02. The claim holds if every part holds; it
+fails if "gap" fails; otherwise it is inconclusive.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from limitlab import figures
+from limitlab.config import check
+from limitlab.context import Context
+from limitlab.data import ArrayDataset, digits
+from limitlab.data.transforms import rotate
+from limitlab.models import TrainConfig, build, evaluate, fit
+from limitlab.result import Figure, Metric, Result, Verdict
+from limitlab.study import Study, register
+from limitlab.studies._seeded import seeded_torch
+
+ARMS = ("plain", "reweight", "oversample")
+
+
+def second_style(x: Tensor, style: str) -> Tensor:
+    """Group B's images: the same digits under one fixed transformation."""
+    return rotate(x, 90.0).clamp(0, 1) if style == "rotate-90" else 1.0 - x
+
+
+def group_weights(in_b: np.ndarray) -> Tensor:
+    """Per-example weights N / (2 n_group): each group weighs N / 2 in total, the mean weight is 1."""
+    n, n_b = len(in_b), int(in_b.sum())
+    return torch.from_numpy(np.where(in_b, n / (2 * n_b), n / (2 * (n - n_b))).astype(np.float32))
+
+
+def oversample_index(in_b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Every index once, plus minority (group B) indices drawn with replacement until both groups are equal."""
+    minority, majority = np.flatnonzero(in_b), np.flatnonzero(~in_b)
+    extra = rng.choice(minority, size=max(len(majority) - len(minority), 0), replace=True)
+    return np.concatenate([np.arange(len(in_b)), extra])
+
+
+@dataclass(frozen=True)
+class BiasConfig:
+    mixes: tuple[float, ...] = (0.5, 0.8, 0.95, 0.98)
+    style: Literal["rotate-90", "invert"] = "rotate-90"
+    model: Literal["mlp", "cnn"] = "mlp"
+    num_seeds: int = 3
+    steps: int = 300
+    batch_size: int = 64
+    lr: float = 2e-3
+
+    def __post_init__(self) -> None:
+        check(len(self.mixes) >= 2 and list(self.mixes) == sorted(set(self.mixes)),
+              f"mixes={self.mixes}; expected at least two increasing shares of group A")
+        check(0.5 <= self.mixes[0] and self.mixes[-1] < 1,
+              f"mixes={self.mixes}; expected shares of group A in [0.5, 1) (0.5 = balanced)")
+        check(self.style in ("rotate-90", "invert"), f"style={self.style!r}; expected 'rotate-90' or 'invert'")
+        check(self.model in ("mlp", "cnn"), f"model={self.model!r}; expected 'mlp' or 'cnn'")
+        check(self.num_seeds >= 2, f"num_seeds={self.num_seeds}; expected >= 2 (sweeps report spread over seeds)")
+        check(self.steps >= 1 and self.batch_size >= 1 and self.lr > 0, "steps, batch_size and lr must be > 0")
+
+
+@register("bias")
+class Bias(Study[BiasConfig]):
+    """Per-group accuracy under an imbalanced training mix, with reweighting and oversampling. Sources: 002."""
+
+    claim = ("A model trained on data in which a group is under-represented is less accurate for that group "
+             "while its overall accuracy looks good; reweighting narrows the gap and rarely closes it.")
+    sources = ("002",)
+    Config = BiasConfig
+    presets = {
+        "tiny": {"mixes": (0.5, 0.95), "num_seeds": 2, "steps": 120},
+        "full": {"mixes": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99), "num_seeds": 8, "model": "cnn", "steps": 800},
+    }
+
+    def train_arm(self, mix: float, arm: str, seed: int, ctx: Context) -> tuple[float, float]:
+        """(accuracy on group A, accuracy on group B) of one model."""
+        cfg, data = self.config, digits()
+        n = len(data.train)
+        in_b = np.zeros(n, dtype=bool)
+        in_b[ctx.rng("groups", seed, mix).choice(n, size=int(round((1 - mix) * n)), replace=False)] = True
+        mask = torch.from_numpy(in_b)
+        x = torch.where(mask.view(-1, 1, 1, 1), second_style(data.train.x, cfg.style), data.train.x)
+        index, weight = np.arange(n), None
+        if arm == "reweight":
+            weight = group_weights(in_b)
+        elif arm == "oversample":
+            index = oversample_index(in_b, ctx.rng("oversample", seed, mix))
+        train = ArrayDataset(x[index], data.train.y[index], f"bias-{cfg.style}-{mix}-{arm}", 10)
+        epochs = -(-cfg.steps * cfg.batch_size // len(train))
+        with seeded_torch(ctx, "bias", seed, mix, arm):
+            model = build(cfg.model, **({"dropout": 0.0} if cfg.model == "cnn" else {}))
+            fit(model, train, ctx=ctx, sample_weight=weight, description=f"{arm} {mix:.0%}",
+                config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
+                                   max_steps=cfg.steps))
+        test = data.test
+        b_test = ArrayDataset(second_style(test.x, cfg.style), test.y, "test-b", 10)
+        return evaluate(model, test)[1], evaluate(model, b_test)[1]
+
+    def run(self, ctx: Context) -> Result:
+        cfg = self.config
+        # Remedies at a 50/50 mix would train the plain model again: the plain result is reused there.
+        jobs = [(mix, arm, k) for k in range(cfg.num_seeds) for mix in cfg.mixes for arm in ARMS
+                if arm == "plain" or mix != 0.5]
+        acc = {job: self.train_arm(*job, ctx) for job in ctx.progress.track(jobs, description="bias mixes")}
+        table: dict[tuple[str, str], np.ndarray] = {}  # (arm, quantity) -> seeds x mixes
+        for arm in ARMS:
+            a = np.array([[acc[(mix, arm if (mix, arm, k) in acc else "plain", k)][0] for mix in cfg.mixes]
+                          for k in range(cfg.num_seeds)])
+            b = np.array([[acc[(mix, arm if (mix, arm, k) in acc else "plain", k)][1] for mix in cfg.mixes]
+                          for k in range(cfg.num_seeds)])
+            f = np.array(cfg.mixes)
+            table[(arm, "acc_a")], table[(arm, "acc_b")] = a, b
+            table[(arm, "gap")], table[(arm, "overall")] = a - b, f * a + (1 - f) * b
+        metrics: dict[str, Metric] = {}
+        words = {"acc_a": "accuracy on group A", "acc_b": "accuracy on group B (the minority)",
+                 "gap": "accuracy on A minus on B", "overall": "accuracy on a test set mixed like the training set"}
+        for (arm, q), values in table.items():
+            for j, mix in enumerate(cfg.mixes):
+                metrics[f"{arm}_{q}_{mix:g}"] = Metric(float(values[:, j].mean()), "fraction",
+                                                       f"{arm}: {words[q]} at {mix:.0%} A",
+                                                       float(values[:, j].std()), [float(v) for v in values[:, j]])
+        return self.result(ctx, metrics=metrics, figures=self.figures(table))
+
+    def figures(self, table: Mapping[tuple[str, str], np.ndarray]) -> list[Figure]:
+        cfg = self.config
+        x = [100 * f for f in cfg.mixes]
+
+        def line(arm: str, q: str, label: str) -> dict:
+            v = table[(arm, q)]
+            return figures.series(label, x, v.mean(0), lo=v.min(0), hi=v.max(0))
+
+        groups = Figure("per-group", f"Per-group accuracy vs training mix ({cfg.model}, group B = {cfg.style})", [
+            figures.lines([line("plain", "acc_a", "group A"), line("plain", "acc_b", "group B"),
+                           line("plain", "overall", "overall (test mixed like training)")],
+                          title="plain training", xlabel="share of group A in training (%)", ylabel="test accuracy",
+                          ylim=(0, 1.02)),
+            figures.lines([line(arm, "gap", arm) for arm in ARMS], title="gap (A minus B) with each remedy",
+                          xlabel="share of group A in training (%)", ylabel="accuracy gap",
+                          hlines=[{"y": 0.0, "label": "no gap"}]),
+            figures.lines([line(arm, "acc_b", arm) for arm in ARMS], title="minority accuracy with each remedy",
+                          xlabel="share of group A in training (%)", ylabel="accuracy on group B", ylim=(0, 1.02)),
+        ], caption=(f"Mean over {cfg.num_seeds} seeds (band: min to max). At a 50/50 mix the remedies change nothing, "
+                    "so they share the plain model there."))
+        return [groups]
+
+    def judge(self, m: Mapping[str, float | None]) -> Verdict:
+        lo, hi = f"{self.config.mixes[0]:g}", f"{self.config.mixes[-1]:g}"
+        gap, rw = m[f"plain_gap_{hi}"], m[f"reweight_gap_{hi}"]
+        parts = {"gap": gap - m[f"plain_gap_{lo}"] >= 0.05,
+                 "hidden": m[f"plain_overall_{hi}"] >= m[f"plain_overall_{lo}"] - 0.02,
+                 "narrows": rw <= 0.75 * gap,
+                 "not-closed": rw > 0.02}
+        text = (f"Trained {float(hi):.0%} A / {1 - float(hi):.0%} B, the model scores {m[f'plain_acc_a_{hi}']:.1%} on A "
+                f"and {m[f'plain_acc_b_{hi}']:.1%} on B (gap {gap:.1%}, vs {m[f'plain_gap_{lo}']:.1%} at "
+                f"{float(lo):.0%} A) while overall accuracy is {m[f'plain_overall_{hi}']:.1%} "
+                f"(balanced: {m[f'plain_overall_{lo}']:.1%}); reweighting: gap {rw:.1%}, "
+                f"oversampling: gap {m[f'oversample_gap_{hi}']:.1%}")
+        failed = [name for name, ok in parts.items() if not ok]
+        if not failed:
+            return Verdict("holds", text + ".")
+        status = "fails" if "gap" in failed else "inconclusive"
+        return Verdict(status, f"{text}. Not shown: {', '.join(failed)}.")
