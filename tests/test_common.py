@@ -20,7 +20,7 @@ IDS = [s.id for s in STUDIES]
 @pytest.fixture(scope="module", params=IDS)
 def tiny_runs(request, tmp_path_factory):
     """Each study's tiny preset run twice with the same seed and no cache."""
-    task = Task(request.param, "tiny", {}, seed=0, cache_dir=None, threads=2)
+    task = Task(request.param, "tiny", {}, seed=0, cache_dir=None, threads=1)
     out = tmp_path_factory.mktemp(request.param)
     return run_task(task, out), run_task(task, out)
 
