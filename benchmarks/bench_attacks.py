@@ -6,7 +6,6 @@ CNN and the default digits batch (360 test images).
 """
 from __future__ import annotations
 
-import time
 
 import torch
 import torch.nn.functional as F
@@ -14,16 +13,8 @@ import torch.nn.functional as F
 from limitlab.attacks import fgsm, pgd
 from limitlab.data import digits
 from limitlab.models import build
+from limitlab.timing import best_time as best_of
 
-
-def best_of(fn, repeats: int = 5) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def floor(model, x, y, steps: int) -> None:

@@ -10,23 +10,13 @@
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 
 import torch
 
 from limitlab import attribution
 from limitlab.models import build
+from limitlab.timing import best_time as best_of
 
-
-def best_of(fn: Callable[[], object], repeats: int = 5) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -9,22 +9,14 @@ backprop time on the smallest network. Each time is the best of a few repeats.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from limitlab.autodiff import MLP, Tensor, softmax_cross_entropy
 from limitlab.studies.backprop import finite_differences
+from limitlab.timing import best_time as best
 
-
-def best(fn: Callable[[], object], repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def engine_times(net: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

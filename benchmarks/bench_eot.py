@@ -11,7 +11,6 @@ The transformations (one bilinear resampling per copy) cost a fraction of the ne
 """
 from __future__ import annotations
 
-import time
 
 import torch
 import torch.nn.functional as F
@@ -19,18 +18,10 @@ import torch.nn.functional as F
 from limitlab.attacks import eot_pgd, pgd
 from limitlab.data.transforms import TransformDistribution
 from limitlab.models import build
+from limitlab.timing import best_time as best_of
 
 STEPS = 10
 
-
-def best_of(fn, repeats: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def floor(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:

@@ -6,7 +6,6 @@ a study that crashed is in the report, and the exit code is then 1.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 

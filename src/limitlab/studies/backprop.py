@@ -28,7 +28,7 @@ or "cheap" does not, and is inconclusive otherwise.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,7 @@ from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.result import Figure, Metric, Result, Table, Verdict
 from limitlab.study import Study, register
+from limitlab.timing import best_time
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,6 @@ def relative_error(ours: list[np.ndarray], ref: list[np.ndarray]) -> float:
     diff = max(float(np.abs(a - b).max()) for a, b in zip(ours, ref))
     return diff / max(float(np.abs(b).max()) for b in ref)
 
-
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def slope(x: list[float], y: list[float]) -> float:
@@ -200,9 +193,9 @@ class Backprop(Study[BackpropConfig]):
             with count_ops() as ops:
                 loss_of(net, x, y).backward()
             with count_ops() as fd_ops:
-                t_fd = best_time(lambda: finite_differences(net, x, y, cfg.fd_step), 1 if width > 16 else cfg.num_repeats)
+                t_fd = best_time(lambda: finite_differences(net, x, y, cfg.fd_step), 1 if width > 16 else cfg.num_repeats, warmup=False)
             fd = fd_ops.forward // (1 if width > 16 else cfg.num_repeats)
-            t_fwd = best_time(lambda: loss_of(net, x, y), cfg.num_repeats)
+            t_fwd = best_time(lambda: loss_of(net, x, y), cfg.num_repeats, warmup=False)
             t_bwd = min(self.time_backward(net, x, y) for _ in range(cfg.num_repeats))
             values = (net.num_parameters(), ops.forward, ops.backward, ops.forward + ops.backward, fd,
                       ops.backward / ops.forward, fd / (ops.forward + ops.backward), t_fwd, t_bwd, t_fwd + t_bwd, t_fd)
