@@ -15,7 +15,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # any failure, Ctrl-C included: leave no temporary file behind, then re-raise
         Path(tmp).unlink(missing_ok=True)
         raise
 

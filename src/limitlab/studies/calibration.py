@@ -36,7 +36,7 @@ from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit
 from limitlab.result import Figure, Result, Table, Verdict
 from limitlab.study import Study, register
-from limitlab.studies.uncertainty import train_members
+from limitlab.models.ensemble import train_members
 
 
 @dataclass(frozen=True)

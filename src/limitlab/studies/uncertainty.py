@@ -42,7 +42,8 @@ from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits, glyphs
 from limitlab.data.transforms import rotate
-from limitlab.models import TrainConfig, build, fit
+from limitlab.models import TrainConfig, fit
+from limitlab.models.ensemble import train_members
 from limitlab.result import Figure, Metric, Result, Table, Verdict
 from limitlab.study import Study, register
 
@@ -124,19 +125,6 @@ def truth(x: Tensor) -> tuple[Tensor, Tensor]:
     """The regression problem: mean sin(1.5 x) + 0.3 x, noise std rising from 0.05 to 0.35 over [-2, 2]."""
     return torch.sin(1.5 * x) + 0.3 * x, 0.05 + 0.075 * (x + 2).clamp(min=0)
 
-
-def train_members(ctx: Context, *, num_members: int, epochs: int, dropout: float) -> list[nn.Module]:
-    """A deep ensemble of zoo CNNs on digits, one init seed per member (cached by `fit`; also used by
-    the calibration study, so both share the trained members)."""
-    data, models = digits(), []
-    for i in ctx.progress.track(range(num_members), description="ensemble"):
-        with torch.random.fork_rng(devices=[]):  # a different initialization per member, globals kept
-            torch.manual_seed(ctx.derive_seed("member", i))
-            model = build("cnn", dropout=dropout)
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=epochs, lr=2e-3),
-            key={"member": i}, description=f"train member {i}")
-        models.append(model)
-    return models
 
 
 @register("uncertainty")
