@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     from limitlab import runner
     from limitlab.cache import default_cache_dir
     from limitlab.config import parse_assignments, read_config_file
-    from limitlab.report import print_summary, write_report
+    from limitlab.report import BackgroundRenderer, print_summary, write_report
 
     console = Console(stderr=True)
     jobs = max(1, args.jobs)
@@ -77,8 +77,16 @@ def _run(args: argparse.Namespace) -> int:
         console.print(f"{mark} {r.study} (seed {r.provenance['seed']}): {r.verdict} "
                       f"in {r.provenance['wall_seconds']:.1f} s")
 
-    results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume, on_result=announce)
-    html = write_report(results, run_dir)
+    with BackgroundRenderer(run_dir) as renderer:
+        def finished(r) -> None:
+            announce(r)
+            if r.provenance.get("seed") == args.seed:  # with --seeds K, the report shows the first seed's figures
+                renderer.submit(r)
+
+        results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume,
+                             on_result=finished)
+        drawn = renderer.close()
+    html = write_report(results, run_dir, drawn=drawn)
     runner.write_results(run_dir, results)
     runner.point_latest(args.out, run_dir)
     print_summary(results, title=f"limitlab · {run_dir}")

@@ -1,7 +1,6 @@
 """Grad-CAM against a map worked out by hand, against Captum, and its hook hygiene."""
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from limitlab.attribution import grad_cam

@@ -91,3 +91,15 @@ def test_a_hook_instance_gives_a_stable_cache_key(tmp_path):
         torch.manual_seed(0)
         fit(build("logreg"), train, config=TrainConfig(epochs=1), ctx=Context(cache=cache), batch_hook=Hook())
     assert cache.hits == 1
+
+
+def test_eval_train_off_skips_the_training_curves():
+    train, val = tiny_data()
+    on, off = (fit(build("mlp", hidden=(32,)), train, val=val, ctx=Context(),
+                   config=TrainConfig(epochs=3, patience=None, eval_train=flag)) for flag in (True, False))
+    assert len(on.train_acc) == len(on.train_loss) == 3 and off.train_acc == off.train_loss == []
+    assert len(off.val_loss) == 3 and off.steps == on.steps
+    # a training-accuracy target needs the evaluation, so it turns it back on
+    h = fit(build("mlp", hidden=(256,)), tiny_data(100)[0], ctx=Context(),
+            config=TrainConfig(epochs=200, lr=1e-2, patience=None, target_train_acc=1.0, eval_train=False))
+    assert h.stopped == "target" and h.train_acc[-1] == 1.0

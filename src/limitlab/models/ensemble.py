@@ -22,7 +22,7 @@ def train_members(ctx: Context, *, num_members: int, epochs: int, dropout: float
         with torch.random.fork_rng(devices=[]):  # a different initialization per member, globals kept
             torch.manual_seed(ctx.derive_seed("member", i))
             model = build("cnn", dropout=dropout)
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=epochs, lr=2e-3),
+        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=epochs, lr=2e-3, eval_train=False),
             key={"member": i}, description=f"train member {i}")
         models.append(model)
     return models

@@ -4,7 +4,8 @@ Goodfellow, Shlens, Szegedy. Explaining and harnessing adversarial examples. ICL
 arXiv:1412.6572. Madry et al. Towards deep learning models resistant to adversarial attacks. ICLR 2018,
 arXiv:1706.06083. Sources: 001 (the panda read as a gibbon), 002 (x <- x + eta dJ/dx), 003.
 
-Protocol: logistic regression, an MLP and the CNN trained on digits; on the test set, the plain
+Protocol: logistic regression, an MLP and the CNN (the reference digits CNN other studies share)
+trained on digits; on the test set, the plain
 gradient step (unit L2 gradient), FGSM, PGD in L-inf and L2 (with and without random start) and
 random noise of the same size, over a grid of eps. L-inf attacks use eps directly; L2 attacks use
 eps * sqrt(d), the L2 norm of an L-inf sign perturbation of size eps, so both families move the
@@ -36,6 +37,7 @@ from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit
+from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Result, Verdict
 from limitlab.study import Study, register
 
@@ -48,13 +50,13 @@ class AdversarialConfig:
     eps_grid: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
     eps: float | None = None  # headline eps (L-inf, pixels in [0, 1]); None: read off the PGD curve
     max_small_eps: float = 0.3  # the largest eps the verdict calls "small" (Madry et al.'s MNIST budget)
-    pgd_steps: int = 20
+    pgd_steps: int = 10
     step_ratio: float = 2.5  # PGD step size = step_ratio * eps / pgd_steps (Madry et al.)
     num_test: int = 360
     epochs: int = 40
     adv_train: bool = True
-    adv_steps: int = 5
-    adv_epochs: int = 20
+    adv_steps: int = 3
+    adv_epochs: int = 15
     num_examples: int = 8
 
     def __post_init__(self) -> None:
@@ -126,9 +128,11 @@ class Adversarial(Study[AdversarialConfig]):
 
     def train(self, name: str, ctx: Context) -> nn.Module:
         data, cfg = digits(), self.config
+        if name == "cnn":
+            return digits_cnn(ctx, epochs=cfg.epochs)  # the shared reference CNN (cached across studies)
         model = build(name)
         lr = 0.05 if name == "logreg" else 1e-3
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, lr=lr),
+        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, lr=lr, eval_train=False),
             description=f"train {name}")
         return model
 
@@ -136,8 +140,8 @@ class Adversarial(Study[AdversarialConfig]):
         data, cfg = digits(), self.config
         model = build(cfg.models[-1])
         hook = PGDTraining(eps, cfg.adv_steps, cfg.step_ratio)
-        fit(model, data.train, val=data.val, ctx=ctx, batch_hook=hook, description="adversarial training",
-            config=TrainConfig(epochs=cfg.adv_epochs, patience=None),
+        fit(model, data.train, ctx=ctx, batch_hook=hook, description="adversarial training",
+            config=TrainConfig(epochs=cfg.adv_epochs, patience=None, eval_train=False),
             key={"eps": eps, "steps": cfg.adv_steps, "ratio": cfg.step_ratio})
         return model
 

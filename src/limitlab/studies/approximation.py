@@ -134,7 +134,7 @@ class Approximation(Study[ApproximationConfig]):
     def paths(self, ctx: Context) -> list[dict]:
         cfg, data = self.config, digits()
         model = build("mlp")
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs), description="train mlp")
+        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False), description="train mlp")
         model.eval()
         with torch.no_grad():
             pred = model(data.test.x).argmax(1)

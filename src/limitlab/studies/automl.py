@@ -91,8 +91,8 @@ class Trainer:
 
     def fit(self, model: nn.Module, key: object, description: str) -> Child:
         cfg = self.cfg
-        hist = fit(model, self.train, val=self.val, ctx=self.ctx, key={"child": str(key)}, description=description,
-                   config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, batch_size=50, patience=None))
+        hist = fit(model, self.train, ctx=self.ctx, key={"child": str(key)}, description=description,
+                   config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, batch_size=50, patience=None, eval_train=False))
         return Child(evaluate(model, self.val)[1], evaluate(model, self.test)[1],
                      sum(p.numel() for p in model.parameters()), hist.steps, hist.seconds)
 

@@ -115,7 +115,7 @@ class Bias(Study[BiasConfig]):
             model = build(cfg.model, **({"dropout": 0.0} if cfg.model == "cnn" else {}))
             fit(model, train, ctx=ctx, sample_weight=weight, description=f"{arm} {mix:.0%}",
                 config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
-                                   max_steps=cfg.steps))
+                                   max_steps=cfg.steps, eval_train=False))
         test = data.test
         b_test = ArrayDataset(second_style(test.x, cfg.style), test.y, "test-b", 10)
         return evaluate(model, test)[1], evaluate(model, b_test)[1]

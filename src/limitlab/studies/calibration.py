@@ -34,9 +34,10 @@ from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit
+from limitlab.models.ensemble import train_members
+from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Result, Table, Verdict
 from limitlab.study import Study, register
-from limitlab.models.ensemble import train_members
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,7 @@ class Calibration(Study[CalibrationConfig]):
             logits[f"MLP {width}x2, {last} epochs"] = (val, test)
         ece_se = bootstrap_se(torch.softmax(test.double(), 1), data.test.y, cfg.bins, cfg.num_bootstrap,
                                    ctx.generator("bootstrap"))
-        cnn = build("cnn")
-        fit(cnn, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.cnn_epochs), description="cnn")
+        cnn = digits_cnn(ctx, epochs=cfg.cnn_epochs)  # the shared reference CNN (cached across studies)
         logits["CNN (dropout, early stop)"] = (logits_of(cnn, data.val.x), logits_of(cnn, data.test.x))
         cnn_m = measure(*logits["CNN (dropout, early stop)"], data.val.y, data.test.y, cfg.bins)
         bayes_metrics, bayes_table = self.bayes_arm(ctx)

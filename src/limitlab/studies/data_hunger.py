@@ -130,7 +130,8 @@ class DataHunger(Study[DataHungerConfig]):
         epochs = max(cfg.epochs, -(-cfg.min_steps // -(-n // batch)))
         with seeded_torch(ctx, "cnn", seed, n):
             model = build("cnn")
-            fit(model, train, ctx=ctx, config=TrainConfig(epochs=epochs, batch_size=batch, lr=cfg.cnn_lr, patience=None),
+            fit(model, train, ctx=ctx, config=TrainConfig(epochs=epochs, batch_size=batch, lr=cfg.cnn_lr, patience=None,
+                                                         eval_train=False),
                 description=f"cnn n={n}")
         return evaluate(model, test)[1]
 
@@ -168,7 +169,7 @@ class DataHunger(Study[DataHungerConfig]):
         with seeded_torch(ctx, "mlp", *names):
             model = build("mlp", in_shape=(x_tr.shape[1],), num_classes=int(y_tr.max()) + 1, hidden=(64,))
             fit(model, tr, ctx=ctx, description="tabular mlp",
-                config=TrainConfig(epochs=self.config.mlp_epochs, batch_size=len(tr), lr=3e-3, patience=None))
+                config=TrainConfig(epochs=self.config.mlp_epochs, batch_size=len(tr), lr=3e-3, patience=None, eval_train=False))
         return evaluate(model, te)[1]
 
     def missing(self, ctx: Context) -> dict[str, np.ndarray]:

@@ -121,7 +121,7 @@ class EOT(Study[EOTConfig]):
         cfg, data = self.config, digits()
         dist = cfg.distribution()
         model = build("cnn")
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs), batch_hook=Augment(dist),
+        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False), batch_hook=Augment(dist),
             key={"augment": repr(dist)}, description="train cnn (augmented)")
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]
         target = (y + torch.randint(1, 10, y.shape, generator=ctx.generator("targets"))) % 10

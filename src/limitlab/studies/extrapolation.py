@@ -160,7 +160,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
 
     def arms(self, traj: Trajectory, ctx: Context) -> tuple[dict[str, np.ndarray], dict[str, Oscillators]]:
         """Each arm's predicted angles on the whole time grid (NaN where it does not predict)."""
-        cfg, m = self.config, self.config.num_modeled
+        m = self.config.num_modeled
         t, q, train = traj.t, traj.q, traj.train
         preds = {"lstm": self.lstm(traj, ctx), "mlp": self.mlp_of_time(traj, ctx)}
         fitted = {}
@@ -181,7 +181,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
                             name="oscillator-windows", bounds=(-np.pi, np.pi))
         model = SequenceLSTM(in_features=n, out_features=n, hidden=cfg.lstm_hidden)
         fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description="train LSTM",
-            config=TrainConfig(epochs=cfg.lstm_epochs, batch_size=32, lr=3e-3, patience=None))
+            config=TrainConfig(epochs=cfg.lstm_epochs, batch_size=32, lr=3e-3, patience=None, eval_train=False))
         out = np.full_like(traj.q, np.nan)
         w = int(round(cfg.warmup / cfg.dt))
         out[w + 1:len(q)] = rollout(model, q[:w + 1], len(q) - w - 1, cfg.dt)
@@ -196,7 +196,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
                             bounds=(-1, 1))
         model = build("mlp", in_shape=(1,), num_classes=traj.q.shape[1], hidden=cfg.mlp_hidden)
         fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description="train MLP of time",
-            config=TrainConfig(epochs=cfg.mlp_epochs, batch_size=len(data), lr=3e-3, patience=None))
+            config=TrainConfig(epochs=cfg.mlp_epochs, batch_size=len(data), lr=3e-3, patience=None, eval_train=False))
         with torch.no_grad():
             return model.eval()(s).numpy().astype(float)
 
@@ -224,7 +224,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
                             name="functions-" + "-".join(cfg.functions), bounds=(-1, 1))
         model = GroupedMLP(num_groups=len(cfg.functions), hidden=cfg.fn_hidden)
         fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description="fit 1-D functions",
-            config=TrainConfig(epochs=cfg.fn_epochs, batch_size=len(data), lr=3e-3, patience=None))
+            config=TrainConfig(epochs=cfg.fn_epochs, batch_size=len(data), lr=3e-3, patience=None, eval_train=False))
         with torch.no_grad():
             fx = model.eval()(torch.tensor(x[:, None], dtype=torch.float32)).numpy().astype(float)
         metrics, rows, panels = {}, [], []

@@ -39,7 +39,7 @@ from limitlab import attribution, figures
 from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.models import TrainConfig, build, fit
+from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Result, Table, Verdict
 from limitlab.study import Study, register
 
@@ -96,11 +96,7 @@ class Interpretability(Study[InterpretabilityConfig]):
     }
 
     def train(self, ctx: Context) -> nn.Module:
-        data = digits()
-        model = build("cnn")
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=self.config.epochs, lr=1e-3),
-            description="train cnn")
-        return model.eval()
+        return digits_cnn(ctx, epochs=self.config.epochs)  # the shared reference CNN (cached across studies)
 
     def run(self, ctx: Context) -> Result:
         cfg, data = self.config, digits()

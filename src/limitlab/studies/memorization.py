@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import torch
 from torch import nn
 
 from limitlab import figures
@@ -122,10 +121,11 @@ class Memorization(Study[MemorizationConfig]):
         epochs = -(-cfg.max_steps * cfg.batch_size // len(train))  # enough epochs for the step cap
         tc = TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.cnn_lr if model_name == "cnn" else cfg.lr,
                          patience=None, target_train_acc=cfg.target_train_acc, max_steps=cfg.max_steps)
-        # `val` is the arm's test set: it is only recorded (patience=None), for the learning curves.
+        # `val` is the arm's test set: it is only recorded (patience=None), for the MLP's learning curves.
         with seeded_torch(ctx, model_name, arm):
             model: nn.Module = build("mlp", hidden=cfg.hidden) if model_name == "mlp" else build("cnn", dropout=0.0)
-            history = fit(model, train, val=test, ctx=ctx, config=tc, description=f"{model_name} {arm}")
+            history = fit(model, train, val=test if model_name == "mlp" else None, ctx=ctx, config=tc,
+                          description=f"{model_name} {arm}")
         return history, evaluate(model, train)[1], evaluate(model, test)[1]
 
     def run(self, ctx: Context) -> Result:

@@ -159,8 +159,8 @@ class NeuralODE(Study[NeuralODEConfig]):
         rows = []
         for arm in ctx.progress.track(ARMS, description="training"):
             model = make(arm, cfg.train_steps, cfg)
-            fit(model, data.train, val=data.val, ctx=ctx, description=f"train {arm}",
-                config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, patience=None))
+            fit(model, data.train, ctx=ctx, description=f"train {arm}",
+                config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, patience=None, eval_train=False))
             acc = evaluate(model, data.test)[1]
             params = sum(p.numel() for p in model.parameters())
             bytes_, nfe_f, nfe_b = saved_bytes(model, x, y)

@@ -129,7 +129,7 @@ class Sorting(Study[SortingConfig]):
         else:
             model = RankTransformer(d_model=cfg.d_model, num_layers=cfg.num_layers, dim_ff=2 * cfg.d_model)
         fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description=f"train {name}",
-            config=TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=3e-3, patience=None))
+            config=TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=3e-3, patience=None, eval_train=False))
         return model
 
     def run(self, ctx: Context) -> Result:

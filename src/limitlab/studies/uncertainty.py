@@ -209,7 +209,7 @@ class Uncertainty(Study[UncertaintyConfig]):
             torch.manual_seed(ctx.derive_seed("regression-init"))
             model = MeanVarianceNet(dropout=cfg.reg_dropout)
         fit(model, ArrayDataset(x, y, "regression-1d", 0, (-4.0, 4.0)), ctx=ctx, loss_fn=gaussian_nll,
-            config=TrainConfig(epochs=cfg.reg_epochs, batch_size=32, lr=3e-3, patience=None),
+            config=TrainConfig(epochs=cfg.reg_epochs, batch_size=32, lr=3e-3, patience=None, eval_train=False),
             description="train regression")
         grid = torch.linspace(*PLOT_RANGE, 161).view(-1, 1)
         out = uncertainty.mc_dropout(model, grid, samples=cfg.reg_mc_samples, softmax=False,
