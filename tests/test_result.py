@@ -28,3 +28,11 @@ def test_other_schema_versions_are_refused():
     data = Result("x", "c.", "holds", "e.").to_dict() | {"schema": 99}
     with pytest.raises(ValueError, match="schema 99"):
         Result.from_dict(data)
+
+
+def test_metric_over_seeds_is_the_mean_and_sample_standard_deviation():
+    m = Metric.over_seeds([1.0, 2.0, 4.0], "fraction", "d")
+    assert m.value == pytest.approx(7 / 3)
+    assert m.spread == pytest.approx(((4 / 3) ** 2 + (1 / 3) ** 2 + (5 / 3) ** 2) ** 0.5 / 2 ** 0.5)  # n - 1
+    assert m.values == [1.0, 2.0, 4.0] and m.unit == "fraction"
+    assert Metric.over_seeds([0.5]).spread is None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,6 +54,14 @@ class Metric:
     description: str = ""
     spread: float | None = None
     values: list[float | None] | None = None
+
+    @classmethod
+    def over_seeds(cls, values: Iterable[float], unit: str = "", description: str = "") -> Metric:
+        """The mean of per-seed values, with their sample standard deviation (n - 1) as the spread:
+        the same statistics the runner reports over `--seeds`."""
+        vals = [float(v) for v in values]
+        return cls(statistics.fmean(vals), unit, description, statistics.stdev(vals) if len(vals) > 1 else None,
+                   vals)
 
 
 @dataclass

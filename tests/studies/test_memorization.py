@@ -23,19 +23,20 @@ def test_tiny_run_fits_random_labels_and_generalizes_at_chance(tiny):
     assert m["mlp_labels-1_test_acc"] <= 0.2  # 360 test digits: chance is 0.1 +- 0.016
     assert m["mlp_labels-0_test_acc"] >= 0.8
     assert m["mlp_slowdown"] == pytest.approx(m["mlp_labels-1_steps"] / m["mlp_labels-0_steps"])
-    # The steps panel plots exactly the step metrics.
+    assert len(result.metrics["mlp_labels-1_test_acc"].values) == study.config.num_seeds
+    # The steps panel plots exactly the step metrics (means over seeds).
     steps = {f.id: f for f in result.figures}["corruption"].panels[1]["series"][0]
     assert steps["y"] == [m[f"mlp_labels-{p:g}_steps"] for p in study.config.corruptions]
 
 
 def test_arms_corrupt_what_they_say():
     study, ctx, data = Memorization(MemorizationConfig(num_train=300)), Context(seed=0), digits()
-    train, test = study.arm_data("labels-1", ctx)
+    train, test = study.arm_data("labels-1", 0, ctx)
     assert torch.equal(train.x, data.train.x[:300]) and torch.equal(test.y, data.test.y)
     assert 0.8 < float((train.y != data.train.y[:300]).float().mean()) < 0.98  # ~90% differ by chance
-    train, test = study.arm_data("labels-0", ctx)
+    train, test = study.arm_data("labels-0", 0, ctx)
     assert torch.equal(train.y, data.train.y[:300])
-    train, test = study.arm_data("shuffled-pixels", ctx)
+    train, test = study.arm_data("shuffled-pixels", 0, ctx)
     assert torch.equal(train.y, data.train.y[:300])
     assert torch.equal(train.x.flatten(1).sort(1).values, data.train.x[:300].flatten(1).sort(1).values)
     flat_tr, flat_te = data.train.x[:300].flatten(1), data.test.x.flatten(1)
@@ -43,8 +44,16 @@ def test_arms_corrupt_what_they_say():
     same_te = [(test.x.flatten(1)[:, j:j + 1] == flat_te).all(0) for j in range(64)]
     for j in range(64):  # output pixel j copies one input pixel, the same one in train and test
         assert bool((same[j] & same_te[j]).any())
-    train, _ = study.arm_data("gaussian", ctx)
+    train, _ = study.arm_data("gaussian", 0, ctx)
     assert abs(float(train.x.mean()) - float(data.train.x[:300].mean())) < 0.01
+
+
+def test_each_seed_draws_its_own_corruption():
+    study, ctx = Memorization(MemorizationConfig(num_train=300)), Context(seed=0)
+    for arm in ("labels-1", "shuffled-pixels", "random-pixels", "gaussian"):
+        (a, _), (b, _), (a2, _) = (study.arm_data(arm, k, ctx) for k in (0, 1, 0))
+        assert torch.equal(a.x, a2.x) and torch.equal(a.y, a2.y)  # reproducible
+        assert not (torch.equal(a.x, b.x) and torch.equal(a.y, b.y))  # but another seed is another draw
 
 
 def test_config_is_checked():

@@ -68,8 +68,8 @@ def _bars(ax, p: dict) -> None:
                   if max(map(len, cats), default=0) > 8 else "center")
     if p.get("ylim"):
         ax.set_ylim(*p["ylim"])
-    if len(groups) > 1:
-        ax.legend(fontsize=8, frameon=False)
+    if len(groups) > 1:  # framed: bars often fill the spot the legend lands on
+        ax.legend(fontsize=8, framealpha=0.9, edgecolor="0.8")
     ax.grid(axis="y", alpha=0.3)
 
 

@@ -159,16 +159,16 @@ class Automl(Study[AutomlConfig]):
             best = [t.best()[1] for t in ts]
             tests = [trainer.children[canonical(t.best()[0])].test_acc for t in ts]
             anytime = [float(np.mean(t.best_so_far())) for t in ts]
-            out[f"best_val_{m}"] = _over_seeds(best, "fraction", f"{m}: best validation accuracy in {cfg.num_children} children")
-            out[f"best_test_{m}"] = _over_seeds(tests, "fraction", f"{m}: test accuracy of its best architecture")
-            out[f"anytime_{m}"] = _over_seeds(anytime, "fraction", f"{m}: mean best-so-far over the budget")
-            out[f"mean_reward_{m}"] = _over_seeds([float(np.mean(t.rewards)) for t in ts], "fraction",
+            out[f"best_val_{m}"] = Metric.over_seeds(best, "fraction", f"{m}: best validation accuracy in {cfg.num_children} children")
+            out[f"best_test_{m}"] = Metric.over_seeds(tests, "fraction", f"{m}: test accuracy of its best architecture")
+            out[f"anytime_{m}"] = Metric.over_seeds(anytime, "fraction", f"{m}: mean best-so-far over the budget")
+            out[f"mean_reward_{m}"] = Metric.over_seeds([float(np.mean(t.rewards)) for t in ts], "fraction",
                                                   f"{m}: mean validation accuracy of the children it proposed")
-            out[f"distinct_{m}"] = _over_seeds([len({canonical(c) for c in t.choices}) for t in ts], "count",
+            out[f"distinct_{m}"] = Metric.over_seeds([len({canonical(c) for c in t.choices}) for t in ts], "count",
                                                f"{m}: distinct architectures among its {cfg.num_children} children")
         third = max(1, cfg.num_children // 3)
         rise = [float(np.mean(t.rewards[-third:]) - np.mean(t.rewards[:third])) for t in traces["controller"]]
-        out["controller_reward_rise"] = _over_seeds(rise, "fraction", "controller: mean reward of its last third "
+        out["controller_reward_rise"] = Metric.over_seeds(rise, "fraction", "controller: mean reward of its last third "
                                                     "of children minus its first third")
         out["hand_val"] = (hand.val_acc, "fraction", "hand-designed zoo CNN, same training: validation accuracy")
         out["hand_test"] = (hand.test_acc, "fraction", "hand-designed zoo CNN: test accuracy")
@@ -244,9 +244,3 @@ class Automl(Study[AutomlConfig]):
         if not finds:
             return Verdict("inconclusive", f"{text}. Not shown: finds (more than 2 points below the hand-designed CNN).")
         return Verdict("holds", text + ".")
-
-
-def _over_seeds(values: list[float], unit: str, description: str) -> Metric:
-    arr = np.asarray(values, dtype=float)
-    return Metric(float(arr.mean()), unit, description, spread=float(arr.std()) if len(arr) > 1 else None,
-                  values=[float(v) for v in arr])

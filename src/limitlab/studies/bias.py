@@ -140,9 +140,8 @@ class Bias(Study[BiasConfig]):
                  "gap": "accuracy on A minus on B", "overall": "accuracy on a test set mixed like the training set"}
         for (arm, q), values in table.items():
             for j, mix in enumerate(cfg.mixes):
-                metrics[f"{arm}_{q}_{mix:g}"] = Metric(float(values[:, j].mean()), "fraction",
-                                                       f"{arm}: {words[q]} at {mix:.0%} A",
-                                                       float(values[:, j].std()), [float(v) for v in values[:, j]])
+                metrics[f"{arm}_{q}_{mix:g}"] = Metric.over_seeds(values[:, j], "fraction",
+                                                                  f"{arm}: {words[q]} at {mix:.0%} A")
         return self.result(ctx, metrics=metrics, figures=self.figures(table))
 
     def figures(self, table: Mapping[tuple[str, str], np.ndarray]) -> list[Figure]:

@@ -228,7 +228,7 @@ class DataHunger(Study[DataHungerConfig]):
             caption="Each seed draws its own class-balanced training subsets (nested: n grows by adding examples).")
         cats = [m.upper() for m in MECHANISMS]
         groups = [{"label": s, "values": [miss[f"{m}/{s}"].mean() for m in MECHANISMS],
-                   "err": [miss[f"{m}/{s}"].std() for m in MECHANISMS]} for s in STRATEGIES]
+                   "err": [miss[f"{m}/{s}"].std(ddof=1) for m in MECHANISMS]} for s in STRATEGIES]
         lo = min(min(g["values"]) for g in groups)
         bars = Figure("missing-data", f"Missing data: {cfg.missing_set}, {cfg.missing_train} training rows", [
             figures.bars(cats, groups, title=f"{cfg.missing_rate:.0%} of every column missing", ylabel="test accuracy",
@@ -257,5 +257,4 @@ class DataHunger(Study[DataHungerConfig]):
 
 
 def _spread(values: np.ndarray, description: str) -> Metric:
-    return Metric(float(values.mean()), "fraction", description, spread=float(values.std()),
-                  values=[float(v) for v in values])
+    return Metric.over_seeds(values, "fraction", description)

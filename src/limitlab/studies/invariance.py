@@ -141,9 +141,8 @@ class Invariance(Study[InvarianceConfig]):
             for name in MODELS:
                 for j in (0, len(grid) - 1) if nu != "shift" else range(len(grid)):
                     v = acc[nu][name][:, j]
-                    metrics[f"acc_{name}_{nu}_{grid[j]:g}"] = Metric(
-                        float(v.mean()), "fraction", f"{name} test accuracy, {XLABELS[nu]} = {grid[j]:g}",
-                        float(v.std()), [float(a) for a in v])
+                    metrics[f"acc_{name}_{nu}_{grid[j]:g}"] = Metric.over_seeds(
+                        v, "fraction", f"{name} test accuracy, {XLABELS[nu]} = {grid[j]:g}")
         return self.result(ctx, metrics=metrics, figures=self.figures(acc, test.x))
 
     def figures(self, acc: Mapping[str, Mapping[str, np.ndarray]], x: Tensor) -> list[Figure]:
