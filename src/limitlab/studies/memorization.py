@@ -57,7 +57,7 @@ class MemorizationConfig:
     num_seeds: int = 2
     hidden: tuple[int, ...] = (256, 256)
     num_train: int = 1077
-    target_train_acc: float = 0.999
+    target_train_acc: float = 1.0  # every training example, random labels included
     max_steps: int = 4000  # the cap
     batch_size: int = 128
     lr: float = 5e-3
