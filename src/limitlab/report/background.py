@@ -63,7 +63,7 @@ class BackgroundRenderer:
             self.proc.stdin.close()
         except OSError:
             pass
-        drawn = set(self.proc.stdout.read().split())
+        drawn = set(self.proc.stdout.read().splitlines())
         self.proc.wait()
         shutil.rmtree(self.jobs, ignore_errors=True)
         return drawn
