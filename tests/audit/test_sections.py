@@ -135,7 +135,7 @@ def test_full_audit_of_a_zoo_cnn_on_digits_leaves_it_as_found_and_is_reproducibl
     again = audit(model, x, y, mc_samples=4, eps_grid=(0.1, 0.3))
     assert [{k: m.value for k, m in r.metrics.items()} for r in first] == \
            [{k: m.value for k, m in r.metrics.items()} for r in again]
-    assert audit_pkg(model, x, y, mc_samples=4, eps_grid=(0.1,), sections=["ood"])[0].metrics == first[3].metrics
+    assert audit_pkg(model, x, y, mc_samples=4, eps_grid=(0.1,), sections="ood")[0].metrics == first[3].metrics
 
 
 def test_results_round_trip_through_json(overconfident):

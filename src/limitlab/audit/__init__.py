@@ -62,6 +62,8 @@ def audit(
 
 
 def check_options(sections: Sequence[str] | None, *, mc_samples: int, eps_grid: Sequence[float] | None) -> list[str]:
+    if isinstance(sections, str):  # "robustness,ood", not its characters
+        sections = sections.split(",")
     names = list(SECTIONS) if sections is None else [s.strip() for s in sections if s.strip()]
     unknown = [s for s in names if s not in SECTIONS]
     if unknown or not names:
