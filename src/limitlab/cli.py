@@ -33,6 +33,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch threads per study (default 1: these models are small, and a second thread buys "
                         "about 15%% on an idle machine but costs several times over on a busy one; use --jobs)")
     r.add_argument("--no-cache", action="store_true", help="retrain every model")
+    a = sub.add_parser("audit", help="audit your own classifier: robustness, calibration, uncertainty, OOD")
+    a.add_argument("--model", required=True, metavar="SPEC", help="package.module:callable that returns the nn.Module")
+    a.add_argument("--weights", type=Path, help="its state dict (.safetensors, or .pt/.pth saved from state_dict())")
+    a.add_argument("--data", type=Path, required=True, help="test inputs and labels: .npz/.pt/.safetensors with x and y")
+    a.add_argument("--bounds", metavar="LO,HI", help="the inputs' valid range (default: the data's min and max)")
+    a.add_argument("--sections", metavar="A,B", help="robustness,calibration,uncertainty,ood (default: all)")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--mc-samples", type=int, default=30, help="MC-dropout passes (uncertainty section)")
+    a.add_argument("--out", type=Path, default=Path("runs"), help="folder of runs (default: runs)")
+    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     for name, text in (("show", "print a run's summary again"), ("report", "re-render a run's HTML report")):
         s = sub.add_parser(name, help=text)
         s.add_argument("run_dir", type=Path, nargs="?", default=Path("runs/latest"))
@@ -94,6 +104,42 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if any(r.verdict == "error" for r in results) else 0
 
 
+def _audit(args: argparse.Namespace, argv: list[str]) -> int:
+    import os
+    import shlex
+
+    import torch
+    from rich.console import Console
+
+    from limitlab import runner
+    from limitlab.audit import audit, load_model, parse_bounds
+    from limitlab.context import Progress, RichProgress
+    from limitlab.data import load_arrays
+    from limitlab.report import print_summary, write_report
+
+    torch.set_num_threads(max(1, args.threads))
+    if os.getcwd() not in sys.path:  # a spec names the user's own module: find it from where they run us
+        sys.path.insert(0, os.getcwd())
+    bounds = parse_bounds(args.bounds) if args.bounds else None
+    model = load_model(args.model, args.weights)
+    data = load_arrays(args.data, bounds=bounds)
+    results = audit(model, data.x, data.y, bounds=bounds, seed=args.seed, mc_samples=args.mc_samples,
+                    sections=args.sections.split(",") if args.sections else None,
+                    progress=RichProgress("audit") if sys.stderr.isatty() else Progress())
+    env = runner.environment()
+    for r in results:
+        r.rerun = shlex.join(["limitlab", *argv])
+        r.provenance.update(env, data=str(args.data), model_spec=args.model,
+                            weights=str(args.weights) if args.weights else None)
+    run_dir = runner.make_run_dir(args.out, resume=False)
+    html = write_report(results, run_dir)
+    runner.write_results(run_dir, results)
+    runner.point_latest(args.out, run_dir)
+    print_summary(results, title=f"limitlab audit · {args.model} · {run_dir}")
+    Console(stderr=True).print(f"report: {html}")
+    return 0
+
+
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:
     from limitlab.report import print_summary, write_report
     from limitlab.runner import load_results, write_results
@@ -109,12 +155,15 @@ def _show(args: argparse.Namespace, *, rerender: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     try:
         if args.command == "list":
             return _list()
         if args.command == "run":
             return _run(args)
+        if args.command == "audit":
+            return _audit(args, argv)
         return _show(args, rerender=args.command == "report")
     except LimitlabError as err:
         if args.debug:

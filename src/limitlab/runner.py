@@ -98,6 +98,12 @@ def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str,
     return out
 
 
+def environment() -> dict[str, Any]:
+    """The provenance of the machine: package versions and the machine's description."""
+    return {"versions": _versions(),
+            "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores"}
+
+
 def _versions() -> dict[str, str]:
     import numpy
     import sklearn
@@ -138,7 +144,7 @@ def run_task(task: Task, run_dir: str | Path) -> Result:
     result.provenance.update({
         "seed": task.seed, "preset": task.preset, "wall_seconds": round(time.perf_counter() - start, 3),
         "threads": task.threads, "cache_hits": ctx.cache.hits, "cache_misses": ctx.cache.misses,
-        "versions": _versions(), "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores",
+        **environment(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return result
@@ -282,5 +288,5 @@ def load_results(run_dir: Path) -> list[Result]:
         raise OutputError(f"{path} is not a limitlab results file ({err}); re-run the studies") from None
 
 
-__all__ = ["Plan", "Task", "aggregate", "load_results", "make_run_dir", "plan", "point_latest", "run",
+__all__ = ["Plan", "Task", "aggregate", "environment", "load_results", "make_run_dir", "plan", "point_latest", "run",
            "run_task", "write_results", "default_cache_dir", "LimitlabError"]

@@ -81,9 +81,7 @@ class Study(ABC, Generic[C]):
     def rule(cls) -> str:
         """The verdict rule: the paragraph starting "Verdict" in the class or the module docstring."""
         module = inspect.getmodule(cls)
-        doc = "\n\n".join(filter(None, [inspect.getdoc(cls), getattr(module, "__doc__", None)]))
-        match = re.search(r"^Verdict\b.*?(?=\n\s*\n|\Z)", doc, flags=re.S | re.M)
-        return " ".join(match.group(0).split()) if match else ""
+        return verdict_rule(inspect.getdoc(cls), getattr(module, "__doc__", None))
 
     @abstractmethod
     def run(self, ctx: Context) -> Result:
@@ -98,7 +96,7 @@ class Study(ABC, Generic[C]):
         tables: Iterable[Table] = (), samples: Iterable[dict[str, str]] = (),
     ) -> Result:
         """Assemble the Result: metrics as `Metric`s, the verdict from `judge`, the resolved config."""
-        ms = {name: _as_metric(value) for name, value in metrics.items()}
+        ms = {name: as_metric(value) for name, value in metrics.items()}
         verdict = self.judge({name: m.value for name, m in ms.items()})
         return Result(
             study=self.id, claim=self.claim, verdict=verdict.status, evidence=verdict.evidence,
@@ -108,7 +106,15 @@ class Study(ABC, Generic[C]):
         )
 
 
-def _as_metric(value: MetricLike) -> Metric:
+def verdict_rule(*docs: str | None) -> str:
+    """The paragraph starting "Verdict" in the first of `docs` that has one, on one line (or "")."""
+    doc = "\n\n".join(filter(None, docs))
+    match = re.search(r"^Verdict\b.*?(?=\n\s*\n|\Z)", doc, flags=re.S | re.M)
+    return " ".join(match.group(0).split()) if match else ""
+
+
+def as_metric(value: MetricLike) -> Metric:
+    """A `Metric` from a Metric, a (value, unit, description) tuple or a number; NaN/Inf -> None."""
     if isinstance(value, Metric):
         metric = value
     elif isinstance(value, tuple):
