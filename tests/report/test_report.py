@@ -57,3 +57,19 @@ def test_outputs_get_the_usual_permissions(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o644
     assert (tmp_path / "a.json").read_bytes() == b"{}" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_an_audit_verdict_reads_as_found_or_not_found(tmp_path):
+    from limitlab.report.html import render_html
+    from limitlab.report.terminal import summary_table
+
+    found = Result("audit-ood", "Is it confident off its data?", "holds", "e.", chapter="audit")
+    clear = Result("audit-robustness", "How fragile is it?", "fails", "e.", chapter="audit")
+    study = Result("adversarial", "c.", "holds", "e.", chapter="robustness")
+    html = render_html([found, clear, study], run_dir=tmp_path)
+    assert '<span class="badge fails">found</span>' in html  # bad news for the model: a failure's colour
+    assert '<span class="badge holds">not found</span>' in html
+    assert '<span class="badge holds">holds</span>' in html  # a study's verdict is unchanged
+    assert '<span class="fails">1 found</span>' in html and '<span class="holds">1 holds</span>' in html
+    cells = [c for col in summary_table([found]).columns for c in col._cells]
+    assert "[bold red]found[/]" in cells

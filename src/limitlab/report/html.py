@@ -8,7 +8,10 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from limitlab.report import verdicts
 from limitlab.result import Metric, Result
+
+ORDER = ("holds", "fails", "inconclusive", "error")  # header counts in this order of colour
 
 
 def _fmt(value: float | None) -> str:
@@ -30,11 +33,13 @@ def render_html(results: Sequence[Result], *, run_dir: Path, title: str = "limit
     env = Environment(loader=PackageLoader("limitlab.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["metric"] = format_metric
+    env.filters["label"], env.filters["tone"] = verdicts.label, verdicts.tone
     images = {}
     for r in results:
         for f in r.figures:
             if f.file and (run_dir / f.file).exists():
                 images[f.file] = base64.b64encode((run_dir / f.file).read_bytes()).decode()
-    counts = Counter(r.verdict for r in results)
+    counts = sorted(Counter((verdicts.label(r), verdicts.tone(r)) for r in results).items(),
+                    key=lambda item: ORDER.index(item[0][1]))
     return env.get_template("report.html.j2").render(
         title=title, results=results, images=images, counts=counts, run_dir=run_dir.name)

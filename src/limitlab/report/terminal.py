@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from limitlab.report.verdicts import label, tone
 from limitlab.result import Result
 
 STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow", "error": "bold magenta"}
@@ -18,7 +19,7 @@ def summary_table(results: Sequence[Result], *, title: str = "limitlab") -> Tabl
     table.add_column("verdict", no_wrap=True)
     table.add_column("evidence", ratio=3)
     for r in results:
-        table.add_row(r.study, r.claim, f"[{STYLE[r.verdict]}]{r.verdict}[/]", r.evidence)
+        table.add_row(r.study, r.claim, f"[{STYLE[tone(r)]}]{label(r)}[/]", r.evidence)
     return table
 
 
