@@ -35,8 +35,13 @@ def test_show_and_report_reread_the_run(run_dir, capsys):
     assert main(["show", str(run_dir / "latest")]) == 0
     assert "adversarial" in capsys.readouterr().out
     (run_dir / "latest" / "index.html").unlink()
+    pngs = {p.name: p.read_bytes() for p in (run_dir / "latest" / "figures").glob("*.png")}
+    for name in pngs:
+        (run_dir / "latest" / "figures" / name).unlink()
     assert main(["report", str(run_dir / "latest")]) == 0
     assert (run_dir / "latest" / "index.html").exists()
+    # every figure drawn again, the same bytes as the run drew them (there, in the background process)
+    assert len(pngs) > 1 and {p.name: p.read_bytes() for p in (run_dir / "latest" / "figures").glob("*.png")} == pngs
 
 
 def test_resume_skips_finished_studies(run_dir, monkeypatch):

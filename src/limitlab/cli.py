@@ -141,12 +141,12 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:
-    from limitlab.report import print_summary, write_report
+    from limitlab.report import print_summary, rewrite_report
     from limitlab.runner import load_results, write_results
 
     results = load_results(args.run_dir)
     if rerender:
-        path = write_report(results, args.run_dir)
+        path = rewrite_report(results, args.run_dir)
         write_results(args.run_dir, results)
         print(f"report: {path}")
     else:

@@ -24,6 +24,17 @@ def render_figures(results: Sequence[Result], run_dir: Path, *, drawn: Collectio
             f.file = rel
 
 
+def rewrite_report(results: Sequence[Result], run_dir: Path) -> Path:
+    """`write_report` for a finished run (`limitlab report`): a background process draws every other
+    study's figures while this one draws the rest, so the two cores share the drawing."""
+    with BackgroundRenderer(run_dir) as renderer:
+        for r in results[1::2]:
+            renderer.submit(r)
+        render_figures(results[::2], run_dir)
+        drawn = renderer.close() | {figure_file(r, f) for r in results[::2] for f in r.figures}
+    return write_report(results, run_dir, drawn=drawn)
+
+
 def write_report(results: Sequence[Result], run_dir: Path, *, drawn: Collection[str] = ()) -> Path:
     """Render the figures (except those in `drawn`) and write `index.html`; returns its path."""
     render_figures(results, run_dir, drawn=drawn)
@@ -32,4 +43,5 @@ def write_report(results: Sequence[Result], run_dir: Path, *, drawn: Collection[
     return path
 
 
-__all__ = ["BackgroundRenderer", "print_summary", "render_figures", "render_html", "summary_table", "write_report"]
+__all__ = ["BackgroundRenderer", "print_summary", "render_figures", "render_html", "rewrite_report", "summary_table",
+           "write_report"]
