@@ -6,10 +6,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
-from limitlab._modelstate import frozen
+from limitlab.models.train import predict_logits
 from limitlab.result import Figure, Result, Table, Verdict
 from limitlab.study import MetricLike, as_metric, verdict_rule
 
@@ -41,11 +40,9 @@ def chunks(n: int, size: int = BATCH) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-@torch.no_grad()
 def logits_of(model: nn.Module, x: Tensor) -> Tensor:
-    """The model's outputs in eval mode, in batches; the model's modes and flags are restored."""
-    with frozen(model):
-        return torch.cat([model(x[s]).float() for s in chunks(len(x))]) if len(x) else torch.empty(0, 0)
+    """The model's outputs in eval mode, in batches of `BATCH`; its modes are restored."""
+    return predict_logits(model, x, batch_size=BATCH).float()
 
 
 def section_result(

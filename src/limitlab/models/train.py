@@ -83,15 +83,21 @@ def _name(fn: Callable | None) -> str | None:
 
 
 @torch.no_grad()
+def predict_logits(model: nn.Module, x: Tensor, *, batch_size: int = 1024) -> Tensor:
+    """The model's outputs on `x` in eval mode, in batches; every module's mode is restored."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
 def evaluate(model: nn.Module, data: ArrayDataset, *, loss_fn: LossFn = F.cross_entropy,
              batch_size: int = 1024) -> tuple[float, float]:
     """(mean loss, accuracy) in eval mode; the model's mode is restored. Accuracy is NaN for regression."""
-    was_training = model.training
-    model.eval()
-    try:
-        outs = torch.cat([model(data.x[i:i + batch_size]) for i in range(0, len(data), batch_size)])
-    finally:
-        model.train(was_training)
+    outs = predict_logits(model, data.x, batch_size=batch_size)
     loss = float(loss_fn(outs, data.y))
     acc = float((outs.argmax(1) == data.y).float().mean()) if not data.y.is_floating_point() else float("nan")
     return loss, acc

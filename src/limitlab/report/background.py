@@ -88,7 +88,8 @@ def main() -> None:
                 atomic_write_bytes(run_dir / item["file"], render(Figure(**item["figure"])))
             except Exception:  # noqa: BLE001  (drawn again by the main process, where the error shows)
                 continue
-            print(item["file"], flush=True)
+            sys.stdout.write(item["file"] + "\n")  # the protocol: one drawn file per line, as it is done
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -26,14 +26,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from limitlab import calibration as cal
 from limitlab import figures, uncertainty
 from limitlab.config import check
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.models import TrainConfig, build, fit
+from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ensemble import train_members
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Result, Table, Verdict
@@ -64,12 +64,6 @@ class CalibrationConfig:
         check(self.lr > 0 and self.batch_size >= 1 and self.cnn_epochs >= 1, "lr, batch_size, cnn_epochs must be positive")
         check(self.num_members >= 2 and self.member_epochs >= 1 and self.mc_samples >= 2,
               "num_members and mc_samples must be >= 2, member_epochs >= 1")
-
-
-@torch.no_grad()
-def logits_of(model: nn.Module, x: Tensor) -> Tensor:
-    model.eval()
-    return model(x)
 
 
 def measure(val_logits: Tensor, test_logits: Tensor, val_y: Tensor, test_y: Tensor, bins: int) -> dict[str, float]:
@@ -116,14 +110,14 @@ class Calibration(Study[CalibrationConfig]):
                           config=TrainConfig(epochs=last, lr=cfg.lr, batch_size=cfg.batch_size, patience=None))
             for epoch in cfg.checkpoints:
                 model.load_state_dict(history.snapshots[epoch])
-                val, test = logits_of(model, data.val.x), logits_of(model, data.test.x)
+                val, test = predict_logits(model, data.val.x), predict_logits(model, data.test.x)
                 grid[width, epoch] = measure(val, test, data.val.y, data.test.y, cfg.bins)
                 grid[width, epoch]["train_loss"] = history.train_loss[epoch - 1]
             logits[f"MLP {width}x2, {last} epochs"] = (val, test)
         ece_se = bootstrap_se(torch.softmax(test.double(), 1), data.test.y, cfg.bins, cfg.num_bootstrap,
                                    ctx.generator("bootstrap"))
         cnn = digits_cnn(ctx, epochs=cfg.cnn_epochs)  # the shared reference CNN (cached across studies)
-        logits["CNN (dropout, early stop)"] = (logits_of(cnn, data.val.x), logits_of(cnn, data.test.x))
+        logits["CNN (dropout, early stop)"] = (predict_logits(cnn, data.val.x), predict_logits(cnn, data.test.x))
         cnn_m = measure(*logits["CNN (dropout, early stop)"], data.val.y, data.test.y, cfg.bins)
         bayes_metrics, bayes_table = self.bayes_arm(ctx)
         return self.result(ctx, metrics=self.metrics(grid, cnn_m, ece_se) | bayes_metrics,
