@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -78,6 +79,18 @@ class Context:
     def rng(self, *names: object) -> np.random.Generator:
         """A fresh NumPy generator seeded from the run seed and `names`."""
         return np.random.default_rng(self.derive_seed(*names))
+
+    @contextmanager
+    def seeded_torch(self, *names: object) -> Iterator[None]:
+        """Within the block, torch's global generator (which initializes weights and draws dropout masks)
+        is seeded from `derive_seed(*names)`; afterwards it is as it was before.
+
+        So whatever happens inside (a model trained, or loaded from the cache) does not change what
+        comes after, and a model's initialization depends on its own name, not on what was built first.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.derive_seed(*names))
+            yield
 
     def log(self, message: str) -> None:
         self.progress.log(message)

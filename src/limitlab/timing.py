@@ -15,3 +15,18 @@ def best_time(fn: Callable[[], object], repeats: int = 5, *, warmup: bool = True
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def best_time_ratio(fn: Callable[[], object], base: Callable[[], object], *, repeats: int = 5
+                    ) -> tuple[float, float]:
+    """(best time of `fn` / best time of `base`, best time of `base` in seconds), the two timed in
+    alternation, swapping which goes first: a machine whose speed drifts over seconds then slows both
+    alike, where timing one after the other would put the drift into the ratio."""
+    best = [float("inf"), float("inf")]
+    fn(), base()  # warm up
+    for k in range(repeats):
+        for i in ((0, 1), (1, 0))[k % 2]:
+            start = time.perf_counter()
+            (fn, base)[i]()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0] / best[1], best[1]

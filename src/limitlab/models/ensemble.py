@@ -6,7 +6,6 @@ for the same ensemble (uncertainty, calibration) shares the cached members.
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from limitlab.context import Context
@@ -19,8 +18,7 @@ def train_members(ctx: Context, *, num_members: int, epochs: int, dropout: float
     """A deep ensemble of zoo CNNs on digits, one init seed per member (cached by `fit`)."""
     data, models = digits(), []
     for i in ctx.progress.track(range(num_members), description="ensemble"):
-        with torch.random.fork_rng(devices=[]):  # a different initialization per member, globals kept
-            torch.manual_seed(ctx.derive_seed("member", i))
+        with ctx.seeded_torch("member", i):  # a different initialization per member
             model = build("cnn", dropout=dropout)
         fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=epochs, lr=2e-3, eval_train=False),
             key={"member": i}, description=f"train member {i}")

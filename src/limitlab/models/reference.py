@@ -7,7 +7,6 @@ study and a suite run trains it once.
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from limitlab.context import Context
@@ -21,8 +20,7 @@ def digits_cnn(ctx: Context, *, epochs: int = 40, replica: int = 0) -> nn.Module
     `epochs` epochs, early stopping on validation loss (patience 8). `replica` k > 0 gives the k-th
     independently initialized copy, for studies that report spread over seeds. Returned in eval mode."""
     data = digits()
-    with torch.random.fork_rng(devices=[]):  # the initialization depends on the seed only; globals kept
-        torch.manual_seed(ctx.derive_seed("digits-cnn", replica))
+    with ctx.seeded_torch("digits-cnn", replica):  # the initialization depends on the seed only
         model = build("cnn")
     fit(model, data.train, val=data.val, ctx=ctx, description=f"train reference cnn #{replica}",
         config=TrainConfig(epochs=epochs, lr=2e-3, eval_train=False))

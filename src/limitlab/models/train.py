@@ -143,8 +143,7 @@ def fit(
     # Training draws dropout masks from torch's global generator. Fork it, seeded from the key, so the
     # global stream is the same after `fit` whether it trained or loaded from the cache: otherwise a
     # cached second run would initialize every later model differently.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ctx.derive_seed("fit-dropout", cache_key))
+    with ctx.seeded_torch("fit-dropout", cache_key):
         history = _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight,
                          ctx.generator("fit", cache_key), description, set(snapshot_epochs))
     stored = dict(model.state_dict())

@@ -30,7 +30,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from torch import nn
 
 from limitlab import figures
@@ -99,8 +98,7 @@ class Trainer:
     def __call__(self, choices: tuple[int, ...]) -> float:
         arch = canonical(choices)
         if arch not in self.children:
-            with torch.random.fork_rng(devices=[]):  # initial weights depend on the architecture only
-                torch.manual_seed(self.ctx.derive_seed("child", arch))
+            with self.ctx.seeded_torch("child", arch):  # initial weights depend on the architecture only
                 model = build_child(arch)
             self.children[arch] = self.fit(model, arch, describe(arch))
         return self.children[arch].val_acc
@@ -131,8 +129,7 @@ class Automl(Study[AutomlConfig]):
                 traces[method].append(trace)
                 if base is not None:
                     baselines.append(base)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(ctx.derive_seed("hand-cnn"))
+        with ctx.seeded_torch("hand-cnn"):
             hand = trainer.fit(build("cnn"), "hand-designed cnn", "hand-designed cnn")
         metrics = self.metrics(traces, trainer, hand)
         tables = self.tables(traces, trainer, hand, seconds)
@@ -142,8 +139,7 @@ class Automl(Study[AutomlConfig]):
         cfg = self.config
         gen = ctx.generator("search", method, seed)
         if method == "controller":
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(ctx.derive_seed("controller-init", seed))
+            with ctx.seeded_torch("controller-init", seed):
                 controller = Controller()
             return reinforce_search(trainer, num_children=cfg.num_children, controller=controller, generator=gen,
                                     lr=cfg.controller_lr, baseline_decay=cfg.baseline_decay)

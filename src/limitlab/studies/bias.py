@@ -39,7 +39,6 @@ from limitlab.data.transforms import rotate
 from limitlab.models import TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Result, Verdict
 from limitlab.study import Study, register
-from limitlab.studies._seeded import seeded_torch
 
 ARMS = ("plain", "reweight", "oversample")
 
@@ -111,7 +110,7 @@ class Bias(Study[BiasConfig]):
             index = oversample_index(in_b, ctx.rng("oversample", seed, mix))
         train = ArrayDataset(x[index], data.train.y[index], f"bias-{cfg.style}-{mix}-{arm}", 10)
         epochs = -(-cfg.steps * cfg.batch_size // len(train))
-        with seeded_torch(ctx, "bias", seed, mix, arm):
+        with ctx.seeded_torch("torch", "bias", seed, mix, arm):
             model = build(cfg.model, **({"dropout": 0.0} if cfg.model == "cnn" else {}))
             fit(model, train, ctx=ctx, sample_weight=weight, description=f"{arm} {mix:.0%}",
                 config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,

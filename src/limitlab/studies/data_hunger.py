@@ -48,7 +48,6 @@ from limitlab.data.tabular import LOADERS, MECHANISMS, inject_missing, tabular
 from limitlab.models import TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Result, Verdict
 from limitlab.study import Study, register
-from limitlab.studies._seeded import seeded_torch
 
 METHODS = ("cnn", "hog", "pixels")
 STRATEGIES = ("mlp-zero-fill", "mlp-mean+indicators", "tree-native-nan")
@@ -128,7 +127,7 @@ class DataHunger(Study[DataHungerConfig]):
         cfg, n = self.config, len(train)
         batch = min(64, n)
         epochs = max(cfg.epochs, -(-cfg.min_steps // -(-n // batch)))
-        with seeded_torch(ctx, "cnn", seed, n):
+        with ctx.seeded_torch("torch", "cnn", seed, n):
             model = build("cnn")
             fit(model, train, ctx=ctx, config=TrainConfig(epochs=epochs, batch_size=batch, lr=cfg.cnn_lr, patience=None,
                                                          eval_train=False),
@@ -166,7 +165,7 @@ class DataHunger(Study[DataHungerConfig]):
         bounds = (float(min(z_tr.min(), z_te.min())), float(max(z_tr.max(), z_te.max())))
         tr = ArrayDataset(z_tr, torch.from_numpy(y_tr), "tabular-train", 2, bounds)
         te = ArrayDataset(z_te, torch.from_numpy(y_te), "tabular-test", 2, bounds)
-        with seeded_torch(ctx, "mlp", *names):
+        with ctx.seeded_torch("torch", "mlp", *names):
             model = build("mlp", in_shape=(x_tr.shape[1],), num_classes=int(y_tr.max()) + 1, hidden=(64,))
             fit(model, tr, ctx=ctx, description="tabular mlp",
                 config=TrainConfig(epochs=self.config.mlp_epochs, batch_size=len(tr), lr=3e-3, patience=None, eval_train=False))

@@ -40,7 +40,6 @@ from limitlab.models import TrainConfig, build, evaluate, fit
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Result, Verdict
 from limitlab.study import Study, register
-from limitlab.studies._seeded import seeded_torch
 
 MODELS = ("mlp", "cnn", "cnn+shift-aug")
 NUISANCES = ("shift", "rotation", "scale", "noise", "contrast")
@@ -117,7 +116,7 @@ class Invariance(Study[InvarianceConfig]):
         if name == "cnn":
             return digits_cnn(ctx, epochs=cfg.epochs, replica=seed)  # shared with other studies via the cache
         hook = ShiftAugment(cfg.aug_shift) if name == "cnn+shift-aug" else None
-        with seeded_torch(ctx, "invariance", name, seed):
+        with ctx.seeded_torch("torch", "invariance", name, seed):
             model = build("mlp" if name == "mlp" else "cnn")
             fit(model, data.train, val=data.val, ctx=ctx, batch_hook=hook, description=f"train {name} #{seed}",
                 config=TrainConfig(epochs=cfg.epochs, lr=2e-3, eval_train=False),

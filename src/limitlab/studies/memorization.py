@@ -39,7 +39,6 @@ from limitlab.data.corrupt import corrupt_labels, gaussian_inputs, pixel_permuta
 from limitlab.models import History, TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Result, Verdict
 from limitlab.study import Study, register
-from limitlab.studies._seeded import seeded_torch
 
 PIXEL_ARMS = ("shuffled-pixels", "random-pixels", "gaussian")
 
@@ -128,7 +127,7 @@ class Memorization(Study[MemorizationConfig]):
         tc = TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.cnn_lr if model_name == "cnn" else cfg.lr,
                          patience=None, target_train_acc=cfg.target_train_acc, max_steps=cfg.max_steps)
         # `val` is the arm's test set: it is only recorded (patience=None), for the MLP's learning curves.
-        with seeded_torch(ctx, model_name, arm, seed):
+        with ctx.seeded_torch("torch", model_name, arm, seed):
             model: nn.Module = build("mlp", hidden=cfg.hidden) if model_name == "mlp" else build("cnn", dropout=0.0)
             history = fit(model, train, val=test if model_name == "mlp" else None, ctx=ctx, config=tc,
                           description=f"{model_name} {arm}")

@@ -205,8 +205,7 @@ class Uncertainty(Study[UncertaintyConfig]):
         x = TRAIN_RANGE[0] + (TRAIN_RANGE[1] - TRAIN_RANGE[0]) * torch.rand(cfg.reg_points, 1, generator=gen)
         mean, std = truth(x[:, 0])
         y = mean + std * torch.randn(cfg.reg_points, generator=gen)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(ctx.derive_seed("regression-init"))
+        with ctx.seeded_torch("regression-init"):
             model = MeanVarianceNet(dropout=cfg.reg_dropout)
         fit(model, ArrayDataset(x, y, "regression-1d", 0, (-4.0, 4.0)), ctx=ctx, loss_fn=gaussian_nll,
             config=TrainConfig(epochs=cfg.reg_epochs, batch_size=32, lr=3e-3, patience=None, eval_train=False),
