@@ -49,11 +49,11 @@ def test_resume_skips_finished_studies(run_dir, monkeypatch):
         raise AssertionError("a finished study was run again")
 
     monkeypatch.setattr(Adversarial, "run", boom)
-    assert main(["run", "adversarial", "--preset", "tiny", "--out", str(run_dir), "--resume", *FAST]) == 0
+    assert main(["run", "adversarial", "--preset", "tiny", "--out", str(run_dir), "--resume", "--jobs", "1", *FAST]) == 0
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "nope"], "unknown study 'nope'; valid ids: adversarial"),
+    (["run", "nope"], "unknown study 'nope'; valid ids: backprop, approximation"),
     (["run", "adversarial", "--set", "epz=1"], "unknown config key 'epz'"),
     (["run", "adversarial", "--set", "eps=big"], "eps='big' is not a valid float"),
     (["run", "adversarial", "--set", "eps=5"], "eps=5.0; expected 0 < eps <= 1"),
@@ -91,7 +91,7 @@ def test_a_crashing_study_is_recorded_and_the_suite_goes_on(tmp_path, monkeypatc
         raise RuntimeError("deliberate")
 
     monkeypatch.setattr(Calibration, "run", boom)
-    code = main(["run", "calibration", "adversarial", "--preset", "tiny", "--out", str(tmp_path), *FAST])
+    code = main(["run", "calibration", "adversarial", "--preset", "tiny", "--out", str(tmp_path), "--jobs", "1", *FAST])
     assert code == 1
     results = {r["study"]: r for r in json.loads((tmp_path / "latest" / "results.json").read_text())["results"]}
     assert results["calibration"]["verdict"] == "error" and "deliberate" in results["calibration"]["error"]

@@ -1,20 +1,33 @@
 """The same checks over every registered study (DESIGN.md, "Tests and benchmarks")."""
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
 import pytest
 
+import limitlab.studies
 from limitlab.errors import ConfigError
 from limitlab.report.figures import render
-from limitlab.result import VERDICTS, Result
+from limitlab.result import VERDICTS, MetricValues, Result, Verdict
 from limitlab.runner import Task, run_task
-from limitlab.study import CATALOG, all_studies
+from limitlab.study import all_studies
 
 STUDIES = all_studies()
 IDS = [s.id for s in STUDIES]
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "STUDIES.md"
+MODULES = [m.name for m in pkgutil.iter_modules(limitlab.studies.__path__) if not m.name.startswith("_")]
+
+
+def catalog() -> dict[str, tuple[str, tuple[str, ...]]]:
+    if not SPEC.exists():
+        pytest.skip("shared/STUDIES.md is not beside this checkout")
+    rows = re.findall(r"^\| ([a-z-]+) \| ([0-9, ]+) \| ([a-z]+) \|$", SPEC.read_text(), flags=re.M)
+    return {i: (ch, tuple(s.split(", "))) for i, s, ch in rows}
 
 
 @pytest.fixture(scope="module", params=IDS)
@@ -30,7 +43,7 @@ def test_declaration(cls):
     assert cls.__doc__ and len(cls.__doc__.strip()) > 20, "a study's docstring names its papers and sources"
     assert cls.rule().startswith("Verdict"), "the docstring states the verdict rule in a 'Verdict:' paragraph"
     assert cls.claim.strip().endswith("."), "the claim is one sentence"
-    assert tuple(cls.sources) == CATALOG[cls.id][1]
+    assert cls.sources and all(re.fullmatch(r"\d{3}", s) for s in cls.sources)
     assert "tiny" in cls.presets
     config = cls.Config()
     assert dataclasses.is_dataclass(config)
@@ -63,10 +76,43 @@ def test_tiny_run_figures_render(tiny_runs):
         assert png[:8] == b"\x89PNG\r\n\x1a\n", figure.id
 
 
-def test_catalog_matches_the_spec():
-    spec = Path(__file__).resolve().parents[2] / "shared" / "STUDIES.md"
-    if not spec.exists():
-        pytest.skip("shared/STUDIES.md is not beside this checkout")
-    rows = re.findall(r"^\| ([a-z-]+) \| ([0-9, ]+) \| ([a-z]+) \|$", spec.read_text(), flags=re.M)
-    assert {i: (ch, tuple(s.split(", "))) for i, s, ch in rows} == CATALOG
-    assert set(IDS) <= set(CATALOG)
+def test_registry_matches_the_catalog():
+    assert {s.id: (s.chapter, s.sources) for s in STUDIES} == catalog()
+    assert IDS == list(catalog()), "studies register in the catalog's order"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_each_study_module_registers_one_study_and_has_its_tests(name):
+    module = importlib.import_module(f"limitlab.studies.{name}")
+    registered = [s for s in STUDIES if s.__module__ == module.__name__]
+    assert len(registered) == 1, f"{name}.py registers {len(registered)} studies; expected exactly one"
+    test_file = Path(__file__).parent / "studies" / f"test_{name}.py"
+    assert test_file.exists(), f"{name}.py has no {test_file.relative_to(Path(__file__).parent)}"
+
+
+OPTIONAL = {"optuna", "ray", "pandas", "captum"}  # not in [project.dependencies]
+
+
+@pytest.mark.parametrize("cls", STUDIES, ids=IDS)
+def test_optional_dependencies_are_declared(cls):
+    source = Path(importlib.import_module(cls.__module__).__file__).read_text()
+    imported = {alias.name.split(".")[0] for node in ast.walk(ast.parse(source))
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])}
+    assert imported & OPTIONAL <= set(cls.requires), f"{cls.id} imports {imported & OPTIONAL}; declare it in requires"
+
+
+# Studies whose judge still compares None with numbers (being converted: remove an id once its judge is None-safe).
+NOT_YET_NONE_SAFE = {"backprop", "approximation", "depth", "neural-ode", "memorization", "data-hunger", "invariance",
+                     "bias", "adversarial", "eot", "uncertainty", "calibration", "extrapolation", "sorting", "syntax",
+                     "interpretability", "automl", "scale"}
+
+
+@pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.xfail(c.id in NOT_YET_NONE_SAFE, strict=True,
+                                                                        reason="judge not yet None-safe"))
+                                 for c in STUDIES], ids=IDS)
+def test_judge_accepts_metrics_that_were_not_measured(cls):
+    """A metric that could not be measured is None: the rule must then say so, never crash or hold."""
+    study = cls()
+    verdict = study.judge(MetricValues({}))
+    assert isinstance(verdict, Verdict) and verdict.status != "holds" and verdict.evidence

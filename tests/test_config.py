@@ -73,3 +73,30 @@ def test_assignments_and_files(tmp_path):
         read_config_file(tmp_path / "bad.toml")
     with pytest.raises(ConfigError, match="expected .toml or .json"):
         read_config_file(tmp_path / "c.yaml")
+
+
+def test_declared_constraints_name_the_value_and_the_range():
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from limitlab.config import Checked, Each, Interval, OneOf
+
+    @dataclass(frozen=True)
+    class Demo(Checked):
+        constraints: ClassVar = {"eps": Interval(0, 1, closed="right"), "steps": Interval(1),
+                                 "models": Each(OneOf(("mlp", "cnn")), min_len=1, unique=True)}
+        eps: float | None = 0.1
+        steps: int = 3
+        models: tuple[str, ...] = ("mlp",)
+
+        def validate(self) -> None:
+            check(self.steps < 100 or self.eps is None, "steps >= 100 needs eps=none")
+
+    assert Demo(eps=None).eps is None and Demo(eps=1.0).eps == 1.0
+    for kwargs, words in [({"eps": 0.0}, "eps=0.0; expected (0, 1]"), ({"steps": 0}, "steps=0; expected >= 1"),
+                          ({"models": ("mlp", "rnn")}, "models=['mlp', 'rnn']; expected at least 1 distinct items "
+                                                       "one of mlp, cnn"),
+                          ({"models": ()}, "models=[]"), ({"steps": 200}, "needs eps=none")]:
+        with pytest.raises(ConfigError) as err:
+            Demo(**kwargs)
+        assert words in str(err.value)

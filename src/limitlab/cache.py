@@ -1,20 +1,24 @@
 """On-disk cache of trained weights, keyed by a hash of everything that determines them.
 
 Weights are stored as safetensors (never pickle) with a JSON sidecar (the training history);
-both are written atomically, so an interrupted run never leaves a half-written entry.
+both are written atomically, so an interrupted run never leaves a half-written entry. Parallel
+workers that need the same model (the reference CNN, asked for by several studies at once) take a
+per-key file lock, so one trains it and the others load it.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from limitlab._io import atomic_write_bytes
 from limitlab.errors import OutputError
@@ -70,17 +74,46 @@ class ModelCache:
         self.hits += 1
         return state, info
 
+    def miss(self) -> None:
+        """Count an entry that was found but could not be used (e.g. weights of other shapes): retrained."""
+        self.hits -= 1
+        self.misses += 1
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Hold an exclusive lock on `key` (across processes on this machine) for get -> train -> put."""
+        if not self.enabled:
+            yield
+            return
+        path = self.root / "locks" / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def check_writable(self) -> None:
+        """An OutputError now, before any training, if entries cannot be written."""
+        if not self.enabled:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.root / ".writable", b"")
+        except OSError as err:
+            raise OutputError(f"the model cache {self.root} is not writable ({err.strerror}); set "
+                              "LIMITLAB_CACHE_DIR to a writable folder, or pass --no-cache") from None
+
     def put(self, key: str, state: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
         if not self.enabled:
             return
         weights, meta_path = self._paths(key)
         tensors = {k: v.detach().cpu().clone().contiguous() for k, v in state.items()}
         try:
-            weights.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=weights.parent, suffix=".tmp")
-            os.close(fd)
-            save_file(tensors, tmp)
-            os.replace(tmp, weights)
+            from safetensors.torch import save
+
+            atomic_write_bytes(weights, save(tensors))
             atomic_write_bytes(meta_path, json.dumps(meta).encode())
         except OSError as err:
             raise OutputError(

@@ -6,16 +6,44 @@ a study that crashed is in the report, and the exit code is then 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from limitlab.errors import LimitlabError
 
 
+def default_jobs() -> int:
+    """Tasks in parallel by default: every core, up to 4 (each worker holds its own torch)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _positive(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected e.g. {name} 2") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{value}; expected an integer >= 1")
+        return value
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one `error:` line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {message} (see limitlab {self.prog.split(' ', 1)[-1] if ' ' in self.prog else ''} --help)"
+              .replace("  ", " "), file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="limitlab", description="The limitations of deep learning, measured.")
+    p = _Parser(prog="limitlab", description="The limitations of deep learning, measured.")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"limitlab {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the studies: id, chapter, claim")
     r = sub.add_parser("run", help="run studies and write a report")
     r.add_argument("ids", nargs="*", help="study ids (default: every study)")
@@ -23,14 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (KEY or STUDY.KEY); repeatable")
     r.add_argument("--config", type=Path, help="a TOML or JSON file of overrides")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--seeds", type=int, default=1, help="repeat over this many seeds; report mean and spread")
+    r.add_argument("--seed", type=int, default=0, help="the first seed (default 0)")
+    r.add_argument("--seeds", type=_positive("--seeds"), default=None,
+                   help="seeds per study (default: the preset's: tiny 1, default 3, full 5); each seed is judged")
     r.add_argument("--out", type=Path, default=Path("runs"), help="folder of runs (default: runs)")
-    r.add_argument("--jobs", type=int, default=1, help="studies in parallel processes")
-    r.add_argument("--executor", choices=("local", "ray"), default="local")
-    r.add_argument("--resume", action="store_true", help="continue the latest run, skipping finished studies")
-    r.add_argument("--threads", type=int, default=1,
-                   help="torch threads per study (default 1: these models are small, and a second thread buys "
+    r.add_argument("--jobs", type=_positive("--jobs"), default=None,
+                   help=f"tasks in parallel (default: the cores, up to 4; here {default_jobs()})")
+    r.add_argument("--executor", choices=("local", "ray"), default="local", help="where tasks run (default local)")
+    r.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster (default: $RAY_ADDRESS, else a "
+                                                              "local Ray started for the run)")
+    r.add_argument("--resume", nargs="?", const="", default=None, metavar="DIR",
+                   help="continue the newest run with the same studies, preset, seeds and settings (or run DIR), "
+                        "skipping what finished")
+    r.add_argument("--threads", type=_positive("--threads"), default=1,
+                   help="torch threads per task (default 1: these models are small, and a second thread buys "
                         "about 15%% on an idle machine but costs several times over on a busy one; use --jobs)")
     r.add_argument("--no-cache", action="store_true", help="retrain every model")
     a = sub.add_parser("audit", help="audit your own classifier: robustness, calibration, uncertainty, OOD")
@@ -53,6 +87,7 @@ def _list() -> int:
     from rich.console import Console
     from rich.table import Table
 
+    import limitlab.studies  # noqa: F401  (registers the studies)
     from limitlab.study import all_studies
 
     table = Table(title="limitlab studies")
@@ -67,38 +102,45 @@ def _list() -> int:
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from limitlab import runner
-    from limitlab.cache import default_cache_dir
+    from limitlab import rundir, runner
+    from limitlab.cache import ModelCache, default_cache_dir
     from limitlab.config import parse_assignments, read_config_file
-    from limitlab.report import BackgroundRenderer, print_summary, write_report
+    from limitlab.report import print_summary, write_report
+    from limitlab.report.live import Live
+    from limitlab.study import REGISTRY
 
     console = Console(stderr=True)
-    jobs = max(1, args.jobs)
-    threads = max(1, args.threads)
+    if args.resume and not Path(args.resume).exists() and args.resume in REGISTRY:
+        args.ids, args.resume = [*args.ids, args.resume], ""  # `run --resume adversarial`: an id, not a folder
+    jobs = args.jobs or default_jobs()
     file_values = read_config_file(args.config) if args.config else {}
+    cache_dir = None if args.no_cache else default_cache_dir()
     plan = runner.plan(args.ids, preset=args.preset, overrides=parse_assignments(args.sets),
-                       file_values=file_values, seed=args.seed, num_seeds=args.seeds,
-                       cache_dir=None if args.no_cache else default_cache_dir(), threads=threads,
-                       progress=jobs == 1 and args.executor == "local" and sys.stderr.isatty())
-    run_dir = runner.make_run_dir(args.out, resume=args.resume)
+                       file_values=file_values, seed=args.seed, num_seeds=args.seeds, cache_dir=cache_dir,
+                       threads=args.threads)
+    if cache_dir is not None:
+        ModelCache(cache_dir).check_writable()
+    if args.executor == "ray":
+        from limitlab.execute.ray_cluster import check_reachable, require_ray, resolve_address
 
-    def announce(r) -> None:
-        mark = {"holds": "[green]✓[/]", "fails": "[red]✗[/]", "inconclusive": "[yellow]?[/]"}.get(r.verdict, "[magenta]![/]")
-        console.print(f"{mark} {r.study} (seed {r.provenance['seed']}): {r.verdict} "
-                      f"in {r.provenance['wall_seconds']:.1f} s")
-
-    with BackgroundRenderer(run_dir) as renderer:
-        def finished(r) -> None:
-            announce(r)
-            if r.provenance.get("seed") == args.seed:  # with --seeds K, the report shows the first seed's figures
-                renderer.submit(r)
-
-        results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume,
-                             on_result=finished)
-        drawn = renderer.close()
-    html = write_report(results, run_dir, drawn=drawn)
-    runner.write_results(run_dir, results)
-    runner.point_latest(args.out, run_dir)
+        require_ray()
+        check_reachable(resolve_address(args.ray_address))
+    if args.resume is not None:
+        run_dir = rundir.resumable(args.out, plan.identity(), run_dir=Path(args.resume) if args.resume else None)
+        rundir.point_latest(run_dir.parent, run_dir)
+    else:
+        run_dir = rundir.create(args.out, plan.identity())
+    tasks = plan.all_tasks()
+    try:
+        with Live(len(tasks), console=console, bars=console.is_terminal) as live:
+            results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume is not None,
+                                 on_result=live.result, on_event=live.event, ray_address=args.ray_address)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; what finished is kept: continue with limitlab run --resume {run_dir}",
+              file=sys.stderr)
+        return 130
+    rundir.write_results(run_dir, results)
+    html = write_report(results, run_dir)
     print_summary(results, title=f"limitlab · {run_dir}")
     console.print(f"report: {html}")
     return 1 if any(r.verdict == "error" for r in results) else 0
@@ -111,11 +153,11 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
     import torch
     from rich.console import Console
 
-    from limitlab import runner
+    from limitlab import rundir, runner
     from limitlab.audit import audit, load_model, parse_bounds
     from limitlab.context import Progress, RichProgress
     from limitlab.data import load_arrays
-    from limitlab.report import print_summary, write_report
+    from limitlab.report import print_summary, render_figures, write_report
 
     torch.set_num_threads(max(1, args.threads))
     if os.getcwd() not in sys.path:  # a spec names the user's own module: find it from where they run us
@@ -131,27 +173,34 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
         r.rerun = shlex.join(["limitlab", *argv])
         r.provenance.update(env, data=str(args.data), model_spec=args.model,
                             weights=str(args.weights) if args.weights else None)
-    run_dir = runner.make_run_dir(args.out, resume=False)
-    html = write_report(results, run_dir)
-    runner.write_results(run_dir, results)
-    runner.point_latest(args.out, run_dir)
+    run_dir = rundir.create(args.out, {"kind": "audit", "model": args.model, "data": str(args.data)})
+    for r in results:
+        render_figures(r, run_dir)
+    rundir.write_results(run_dir, results)
+    html = write_report(results, run_dir, title="limitlab audit")
     print_summary(results, title=f"limitlab audit · {args.model} · {run_dir}")
     Console(stderr=True).print(f"report: {html}")
     return 0
 
 
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:
-    from limitlab.report import print_summary, rewrite_report
-    from limitlab.runner import load_results, write_results
+    from limitlab.report import print_summary, rerender as draw_again, write_report
+    from limitlab.rundir import load_results
 
     results = load_results(args.run_dir)
-    if rerender:
-        path = rewrite_report(results, args.run_dir)
-        write_results(args.run_dir, results)
+    run_dir = args.run_dir.parent if args.run_dir.name == "results.json" else args.run_dir
+    if rerender:  # the figures and the page again, from results.json (which is only read)
+        path = write_report(draw_again(results, run_dir), run_dir)
         print(f"report: {path}")
     else:
-        print_summary(results, title=f"limitlab · {args.run_dir}")
+        print_summary(results, title=f"limitlab · {run_dir}")
     return 0
+
+
+def _version() -> str:
+    from limitlab import __version__
+
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk or a folder made read-only under us: one line, not a traceback
+        if args.debug:
+            raise
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"error: cannot write the output{where}: {err.strerror or err}; free space or choose another "
+              "folder with --out", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

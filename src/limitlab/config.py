@@ -13,9 +13,10 @@ import math
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from limitlab.errors import ConfigError
 
@@ -161,6 +162,93 @@ def resolve(
     if overrides:
         config = apply_overrides(config, overrides, source="--set")
     return config
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A number in a range: `Interval(0, 1, closed="right")` is (0, 1]; None for an open end."""
+
+    lo: float | None = None
+    hi: float | None = None
+    closed: str = "both"  # "both" | "left" | "right" | "neither"
+
+    def ok(self, v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            return False
+        left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
+        return ((self.lo is None or (v >= self.lo if left else v > self.lo))
+                and (self.hi is None or (v <= self.hi if right else v < self.hi)))
+
+    def describe(self) -> str:
+        if self.hi is None:
+            return f"{'>=' if self.closed in ('both', 'left') else '>'} {self.lo:g}"
+        if self.lo is None:
+            return f"{'<=' if self.closed in ('both', 'right') else '<'} {self.hi:g}"
+        return (f"{'[' if self.closed in ('both', 'left') else '('}{self.lo:g}, {self.hi:g}"
+                f"{']' if self.closed in ('both', 'right') else ')'}")
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a fixed set of values (e.g. model names)."""
+
+    values: tuple[Any, ...]
+
+    def ok(self, v: Any) -> bool:
+        return v in self.values
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(map(str, self.values))
+
+
+@dataclass(frozen=True)
+class Each:
+    """A tuple whose every item satisfies `item`, with at least `min_len` items (and unique ones if asked)."""
+
+    item: Any = None
+    min_len: int = 0
+    unique: bool = False
+
+    def ok(self, v: Any) -> bool:
+        return (isinstance(v, (tuple, list)) and len(v) >= self.min_len
+                and (not self.unique or len(set(v)) == len(v))
+                and (self.item is None or all(self.item.ok(x) for x in v)))
+
+    def describe(self) -> str:
+        what = f"items {self.item.describe()}" if self.item is not None else "items"
+        size = f"at least {self.min_len} " if self.min_len else ""
+        return f"{size}{'distinct ' if self.unique else ''}{what}".strip()
+
+
+Constraint = Interval | OneOf | Each
+
+
+class Checked:
+    """Base of a study's Config: each field's range is declared once, in `constraints` (scikit-learn's
+    `_parameter_constraints`), and checked when the frozen dataclass is built, with one message format
+    that names the value given and the range expected. Rules over several fields go in `validate`.
+
+        @dataclass(frozen=True)
+        class AdversarialConfig(Checked):
+            constraints: ClassVar = {"eps": Interval(0, 1, closed="right"), "pgd_steps": Interval(1)}
+            eps: float | None = None
+            pgd_steps: int = 10
+
+    A None value is allowed wherever the field's type allows it (the constraint applies to the rest).
+    """
+
+    constraints: ClassVar[Mapping[str, Constraint]] = {}
+
+    def __post_init__(self) -> None:
+        for name, rule in self.constraints.items():
+            value = getattr(self, name)
+            if value is not None and not rule.ok(value):
+                shown = list(value) if isinstance(value, tuple) else value
+                raise ConfigError(f"{name}={shown!r}; expected {rule.describe()}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Cross-field rules: raise ConfigError (through `check`) when the fields do not fit together."""
 
 
 def check(condition: bool, message: str) -> None:

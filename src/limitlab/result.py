@@ -9,14 +9,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import statistics
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SCHEMA_VERSION = 1
-VerdictStatus = Literal["holds", "fails", "inconclusive", "error"]
-VERDICTS: tuple[str, ...] = ("holds", "fails", "inconclusive", "error")
+SCHEMA_VERSION = 2
+VerdictStatus = Literal["holds", "fails", "inconclusive", "unreliable", "error"]
+# "unreliable": the measurement itself cannot be trusted (an audit's masked gradients, probabilities
+# taken for logits, too few inputs); never shown as a pass. "error": the study crashed.
+VERDICTS: tuple[str, ...] = ("holds", "fails", "inconclusive", "unreliable", "error")
 
 
 def to_plain(obj: Any) -> Any:
@@ -41,6 +44,29 @@ class Verdict:
     status: VerdictStatus
     evidence: str
 
+    @classmethod
+    def combine(cls, parts: Mapping[str, bool | None], text: str, *, decisive: Collection[str] = (),
+                missing: Mapping[str, str] | None = None) -> Verdict:
+        """The rule most studies state: "holds if every part holds; fails if a decisive part fails;
+        inconclusive otherwise".
+
+        `parts` maps a part's name to whether it held (None: it could not be measured, which never
+        counts as holding). `text` is the evidence with the numbers; the names of the parts that did
+        not hold are appended (or the sentence `missing[name]` says for them, when given).
+        """
+        if not parts:
+            raise ValueError("Verdict.combine needs at least one part")
+        failed = [name for name, ok in parts.items() if not ok]
+        text = text.rstrip(".")
+        if not failed:
+            return cls("holds", f"{text}.")
+        missing = missing or {}
+        said = " ".join(missing[n] for n in failed if n in missing)
+        rest = [n for n in failed if n not in missing]
+        tail = " ".join(filter(None, [said, f"Not shown: {', '.join(rest)}." if rest else ""]))
+        status: VerdictStatus = "fails" if any(parts[n] is False and n in decisive for n in failed) else "inconclusive"
+        return cls(status, f"{text}. {tail}")
+
 
 @dataclass
 class Metric:
@@ -54,6 +80,8 @@ class Metric:
     description: str = ""
     spread: float | None = None
     values: list[float | None] | None = None
+    interval: list[float] | None = None  # a confidence interval [lo, hi] for `value` (e.g. bootstrap, 95%)
+    noise: float | None = None  # the metric's computed noise floor (e.g. ECE of a calibrated predictor on n points)
 
     @classmethod
     def over_seeds(cls, values: Iterable[float], unit: str = "", description: str = "") -> Metric:
@@ -64,6 +92,77 @@ class Metric:
                    vals)
 
 
+def at_least(value: float | None, threshold: float | None, *, noise: float | None = None) -> bool | None:
+    """A rule's comparison, None-safe: None if either side was not measured; else value >= threshold,
+    and when `noise` is given, value - threshold > noise (a margin inside the noise does not count)."""
+    if value is None or threshold is None:
+        return None
+    return value - threshold > noise if noise is not None else value >= threshold
+
+
+def at_most(value: float | None, threshold: float | None, *, noise: float | None = None) -> bool | None:
+    """The mirror of `at_least`: value <= threshold (by more than `noise`, when given)."""
+    if value is None or threshold is None:
+        return None
+    return threshold - value > noise if noise is not None else value <= threshold
+
+
+class Metrics(dict):
+    """The one form of a study's metrics: name -> `Metric`, filled with `add`.
+
+        m = Metrics()
+        m.add("clean_acc", 0.97, "fraction", "test accuracy", interval=(0.95, 0.98))
+
+    NaN and infinities are stored as None ("could not be measured"), never as numbers.
+    """
+
+    def add(self, name: str, value: float | None, unit: str = "", description: str = "", *,
+            interval: tuple[float, float] | None = None, noise: float | None = None) -> Metric:
+        metric = Metric(_finite(value), unit, description,
+                        interval=None if interval is None else [float(v) for v in interval],
+                        noise=_finite(noise))
+        self[name] = metric
+        return metric
+
+    def view(self) -> MetricValues:
+        return MetricValues(self)
+
+
+class MetricValues(Mapping):
+    """What `judge` reads: `m[name]` is the value (float or None); `m.metric(name)` the whole `Metric`
+    (its interval, noise floor and spread over seeds). A name that was not measured reads None."""
+
+    def __init__(self, metrics: Mapping[str, Metric]) -> None:
+        self._metrics = metrics
+
+    def __getitem__(self, name: str) -> float | None:
+        metric = self._metrics.get(name)
+        return None if metric is None else metric.value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics)
+
+    def __len__(self) -> int:
+        return len(self._metrics)
+
+    def metric(self, name: str) -> Metric | None:
+        return self._metrics.get(name)
+
+
+def _metric(name: str, data: Any) -> Metric:
+    metric = Metric(**data)
+    if not (metric.value is None or isinstance(metric.value, (int, float))) or isinstance(metric.value, bool):
+        raise ValueError(f"metric {name!r} has value {metric.value!r}, not a number")
+    return metric
+
+
+def _finite(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 @dataclass
 class Figure:
     """A figure as data: panels of a known kind (see `limitlab.figures`), rendered by the report."""
@@ -72,7 +171,20 @@ class Figure:
     title: str
     panels: list[dict[str, Any]]
     caption: str = ""
-    file: str | None = None  # the rendered PNG, relative to the run folder; set by the report
+    file: str | None = None  # the rendered PNG, relative to the run folder (`figure_file`), once drawn
+    error: str | None = None  # why it could not be drawn, if it could not
+
+    def __post_init__(self) -> None:
+        # The id names a file: letters, digits, '-' and '_' only (a crafted id cannot point elsewhere).
+        if not isinstance(self.id, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", self.id):
+            raise ValueError(f"figure id {self.id!r}; expected letters, digits, '-' and '_' (a file name)")
+        if not isinstance(self.panels, list) or not all(isinstance(p, dict) for p in self.panels):
+            raise ValueError(f"figure {self.id!r}: panels must be a list of panel tables")
+
+
+def figure_file(study: str, figure_id: str) -> str:
+    """Where a figure's PNG goes, relative to the run folder: a pure function of (study, figure id)."""
+    return f"figures/{study}-{figure_id}.png"
 
 
 @dataclass
@@ -100,6 +212,11 @@ class Result:
     rule: str = ""  # the verdict rule, as stated in the study's docstring
     rerun: str = ""  # the command line that reproduces this result
     error: str | None = None
+    # Over several seeds: each seed's own verdict, [{"seed", "verdict", "evidence"}], judged by the same rule.
+    seeds: list[dict[str, Any]] = field(default_factory=list)
+    # How a status reads on screen, when not as itself: status -> [word, the status whose colour it takes].
+    # An audit section's "holds" (the limitation is present) reads ["found", "fails"].
+    labels: dict[str, list[str]] = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
 
     def metric(self, name: str) -> float | None:
@@ -113,11 +230,23 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
+        """The Result a `to_dict` wrote; a ValueError naming the first field that is not what it should be
+        (a results file is data from disk: nothing in it is trusted)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a result is a {type(data).__name__}, not a table")
         schema = data.get("schema")
         if schema != SCHEMA_VERSION:
             raise ValueError(f"result schema {schema!r} is not {SCHEMA_VERSION}; re-run the study")
         data = dict(data)
-        data["metrics"] = {k: Metric(**v) for k, v in data.get("metrics", {}).items()}
+        for name, kind in (("study", str), ("claim", str), ("evidence", str), ("metrics", dict),
+                           ("figures", list), ("tables", list), ("config", dict), ("provenance", dict)):
+            if not isinstance(data.get(name, kind()), kind):
+                raise ValueError(f"field {name!r} is a {type(data[name]).__name__}, not a {kind.__name__}")
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,63}", data.get("study", "")):
+            raise ValueError(f"study id {data.get('study')!r}; expected lower-case letters, digits and '-'")
+        if data.get("verdict") not in VERDICTS:
+            raise ValueError(f"verdict {data.get('verdict')!r} is not one of {', '.join(VERDICTS)}")
+        data["metrics"] = {str(k): _metric(k, v) for k, v in data.get("metrics", {}).items()}
         data["figures"] = [Figure(**f) for f in data.get("figures", [])]
         data["tables"] = [Table(**t) for t in data.get("tables", [])]
         return cls(**data)

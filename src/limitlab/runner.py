@@ -1,36 +1,39 @@
-"""Run studies: resolve every config first, then run in process, in a process pool, or on Ray.
+"""Run studies: resolve every config first, then run each (study, seed) task in process, in a process
+pool, or on Ray, writing each task's Result the moment it finishes.
 
-A run writes into its own folder `OUT/<stamp>/`: `studies/<id>.json` as each study finishes (so
-`--resume` can skip it), then `results.json`, the figures and `index.html`; `OUT/latest` points at
-it. Every file is written atomically. Bad input (unknown study, key, preset) raises before anything
-is written. A study that crashes becomes a Result with verdict "error"; the others still run.
+Bad input (unknown study, key, preset, a missing optional package) raises before anything is
+written. A study that crashes, or whose worker dies, becomes a Result with verdict "error"; the others
+still run. Over several seeds every seed is judged by the study's own rule, and the study's verdict
+is the seeds' common verdict ("holds on 3/3 seeds"), else "inconclusive" (`aggregate`).
 """
 from __future__ import annotations
 
-import json
-import math
+import importlib.util
 import os
 import platform
 import shlex
+import statistics
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import multiprocessing as mp
-
 import limitlab
-from limitlab._io import atomic_write_bytes
-from limitlab.cache import ModelCache, default_cache_dir
+import limitlab.studies  # noqa: F401  (registers the studies)
+from limitlab import execute, rundir
+from limitlab.cache import ModelCache
 from limitlab.config import as_dict, field_types
-from limitlab.context import Context, Progress, RichProgress
-from limitlab.errors import ConfigError, LimitlabError, OutputError
+from limitlab.context import Context, Progress
+from limitlab.errors import ConfigError
+from limitlab.execute.events import Event, EventProgress
 from limitlab.result import Metric, Result
 from limitlab.study import Study, all_studies, get_study
+
+MAX_SEED = 2**32 - 1  # seeds are hashed into sub-streams; keep them in a range every RNG accepts
+EXTRAS = {"optuna": "automl", "ray": "ray", "pandas": "frame"}  # package -> the extra that installs it
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,38 @@ class Task:
     seed: int
     cache_dir: str | None
     threads: int
-    progress: bool = False
+    figures: bool = False  # draw this task's figures (the first seed of each study)
+    progress: bool = False  # kept for callers of earlier versions; progress now travels as events
+
+    @property
+    def key(self) -> str:
+        return f"{self.study}.seed{self.seed}"
+
+    def crashed(self, why: str, details: str | None = None) -> Result:
+        """The "error" Result of this task, with `why` as its evidence."""
+        cls = get_study(self.study)
+        return Result(study=cls.id, claim=cls.claim, verdict="error", evidence=why, chapter=cls.chapter,
+                      sources=list(cls.sources), rule=cls.rule(), error=details or why, rerun=rerun_command(self),
+                      config=as_dict(cls.configure(preset=self.preset, overrides=self.overrides).config),
+                      provenance={"seed": self.seed, "preset": self.preset, "wall_seconds": 0.0})
 
 
 @dataclass
 class Plan:
     tasks: dict[str, list[Task]] = field(default_factory=dict)  # study id -> one task per seed
     studies: dict[str, Study] = field(default_factory=dict)
+    preset: str = "default"
+
+    def identity(self) -> dict[str, Any]:
+        """What `--resume` compares: the studies, preset, seeds and resolved configs."""
+        return {"kind": "run", "preset": self.preset,
+                "studies": {sid: {"config": as_dict(self.studies[sid].config), "seeds": [t.seed for t in ts]}
+                            for sid, ts in self.tasks.items()}}
+
+    def all_tasks(self) -> list[Task]:
+        """Every task, seed by seed: parallel workers start on different studies, not on one study's seeds."""
+        width = max((len(ts) for ts in self.tasks.values()), default=0)
+        return [ts[k] for k in range(width) for ts in self.tasks.values() if k < len(ts)]
 
 
 def split_overrides(ids: Sequence[str], overrides: Mapping[str, Any], file_values: Mapping[str, Any]
@@ -80,21 +108,44 @@ def split_overrides(ids: Sequence[str], overrides: Mapping[str, Any], file_value
     return per
 
 
+def check_seed(seed: Any, num_seeds: int | None) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed {seed!r}; expected an integer from 0 to {MAX_SEED}")
+    if num_seeds is not None and (isinstance(num_seeds, bool) or not isinstance(num_seeds, int) or num_seeds < 1
+                                  or seed + num_seeds - 1 > MAX_SEED):
+        raise ConfigError(f"--seeds {num_seeds!r}; expected an integer >= 1 with seed + seeds - 1 <= {MAX_SEED}")
+
+
+def check_requirements(studies: Sequence[type[Study]]) -> None:
+    """One line for the first optional package a selected study needs and this environment lacks."""
+    for cls in studies:
+        for package in cls.requires:
+            if importlib.util.find_spec(package) is None:
+                extra = EXTRAS.get(package, package)
+                raise ConfigError(f"study {cls.id} needs {package}, which is not installed; install it with "
+                                  f"pip install 'limitlab[{extra}]', or leave {cls.id} out")
+
+
 def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str, Any] | None = None,
-         file_values: Mapping[str, Any] | None = None, seed: int = 0, num_seeds: int = 1,
-         cache_dir: Path | None = None, threads: int = 2, progress: bool = False) -> Plan:
-    """Resolve and validate every study's config (raising ConfigError) before anything runs."""
-    ids = list(ids) or [s.id for s in all_studies()]
-    if num_seeds < 1:
-        raise ConfigError(f"--seeds {num_seeds}; expected >= 1")
+         file_values: Mapping[str, Any] | None = None, seed: int = 0, num_seeds: int | None = None,
+         cache_dir: Path | None = None, threads: int = 1, progress: bool = False) -> Plan:
+    """Resolve and validate every study's config (raising ConfigError) before anything runs.
+
+    `num_seeds=None` runs each study over its preset's seeds (`Study.seeds`: 3 at the default preset)."""
+    ids = list(dict.fromkeys(ids)) or [s.id for s in all_studies()]
+    check_seed(seed, num_seeds)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"--threads {threads!r}; expected an integer >= 1")
     per = split_overrides(ids, overrides or {}, file_values or {})
-    out = Plan()
+    check_requirements([get_study(sid) for sid in ids])
+    out = Plan(preset=preset)
     for sid in ids:
         study = get_study(sid).configure(preset=preset, overrides=per[sid])
+        count = num_seeds if num_seeds is not None else study.num_seeds(preset)
+        check_seed(seed, count)
         out.studies[sid] = study
-        out.tasks[sid] = [Task(sid, preset, per[sid], seed + k,
-                               str(cache_dir) if cache_dir else None, threads, progress)
-                          for k in range(num_seeds)]
+        out.tasks[sid] = [Task(sid, preset, per[sid], seed + k, str(cache_dir) if cache_dir else None, threads,
+                               figures=k == 0) for k in range(count)]
     return out
 
 
@@ -113,25 +164,31 @@ def _versions() -> dict[str, str]:
             "scikit-learn": sklearn.__version__, "python": platform.python_version()}
 
 
-def rerun_command(task: Task) -> str:
-    parts = ["limitlab", "run", task.study, "--preset", task.preset, "--seed", str(task.seed)]
+def rerun_command(task: Task, num_seeds: int = 1) -> str:
+    parts = ["limitlab", "run", task.study, "--preset", task.preset, "--seed", str(task.seed),
+             "--seeds", str(num_seeds)]
     for key, value in task.overrides.items():
         text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
         parts += ["--set", f"{key}={text}"]
     return shlex.join(parts)
 
 
-def run_task(task: Task, run_dir: str | Path) -> Result:
-    """Run one study at one seed. Never raises for a study's own failure: returns an "error" Result."""
+def run_task(task: Task, run_dir: str | Path, sink: Any = None) -> Result:
+    """Run one study at one seed (and draw its figures when `task.figures`). Never raises for the
+    study's own failure: returns an "error" Result. `sink` receives the task's `Event`s."""
     import torch
 
-    torch.manual_seed(task.seed)  # model initialization draws from the global generator
+    from limitlab.report import render_figures
+
+    if sink is not None:
+        sink.put(Event("start", task.key))
+    torch.manual_seed(task.seed)  # a safety net: studies seed every model from named streams
     torch.set_num_threads(task.threads)
     cls = get_study(task.study)
     study = cls.configure(preset=task.preset, overrides=task.overrides)
     ctx = Context(seed=task.seed, threads=task.threads, out_dir=Path(run_dir) / "studies" / task.study,
                   cache=ModelCache(task.cache_dir) if task.cache_dir else ModelCache(enabled=False),
-                  progress=RichProgress(task.study) if task.progress else Progress())
+                  progress=EventProgress(sink, task.key) if sink is not None else Progress())
     start = time.perf_counter()
     try:
         result = study.run(ctx)
@@ -147,146 +204,98 @@ def run_task(task: Task, run_dir: str | Path) -> Result:
         **environment(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
+    if task.figures:
+        render_figures(result, Path(run_dir))
     return result
 
 
-def aggregate(study: Study, results: Sequence[Result]) -> Result:
-    """Several seeds -> one Result: metric means, standard deviations and per-seed values; the verdict
-    is the study's rule applied to the means; figures and tables are those of the first seed."""
-    if len(results) == 1:
-        return results[0]
-    first = results[0]
-    if any(r.verdict == "error" for r in results):
-        return next(r for r in results if r.verdict == "error")
+def _seed_line(result: Result) -> dict[str, Any]:
+    return {"seed": result.provenance.get("seed"), "verdict": result.verdict, "evidence": result.evidence}
+
+
+def consensus(verdicts: Sequence[str]) -> str:
+    """The verdict over seeds: the seeds' common verdict; "unreliable" if any seed's measurement is;
+    otherwise (the seeds disagree) "inconclusive"."""
+    if "error" in verdicts:
+        return "error"
+    if "unreliable" in verdicts:
+        return "unreliable"
+    return verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+
+
+def seed_summary(verdicts: Sequence[str]) -> str:
+    """E.g. "holds on 3/3 seeds" or "holds on 2/3 seeds, inconclusive on 1"."""
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v] = counts.get(v, 0) + 1
+    parts = [f"{v} on {n}/{len(verdicts)} seeds" if k == 0 else f"{v} on {n}"
+             for k, (v, n) in enumerate(sorted(counts.items(), key=lambda item: -item[1]))]
+    return ", ".join(parts)
+
+
+def over_seeds(results: Sequence[Result]) -> dict[str, Metric]:
+    """Each metric's mean, sample standard deviation and per-seed values (None where not measured)."""
     metrics = {}
-    for name, m in first.metrics.items():
+    for name, m in results[0].metrics.items():
         values = [r.metrics[name].value if name in r.metrics else None for r in results]
         finite = [v for v in values if v is not None]
-        mean = sum(finite) / len(finite) if finite else None
-        spread = math.sqrt(sum((v - mean) ** 2 for v in finite) / max(len(finite) - 1, 1)) if finite else None
-        metrics[name] = Metric(mean, m.unit, m.description, spread, values)
-    verdict = study.judge({k: m.value for k, m in metrics.items()})
-    seeds = [r.provenance["seed"] for r in results]
-    prov = dict(first.provenance, seeds=seeds,
-                wall_seconds=round(sum(r.provenance["wall_seconds"] for r in results), 3))
-    evidence = f"{verdict.evidence} (mean over {len(results)} seeds)"
-    return replace(first, metrics=metrics, verdict=verdict.status, evidence=evidence, provenance=prov,
-                   rerun=first.rerun.replace(f"--seed {seeds[0]}", f"--seed {seeds[0]} --seeds {len(seeds)}"))
+        noises = [r.metrics[name].noise for r in results if name in r.metrics and r.metrics[name].noise is not None]
+        metrics[name] = Metric(statistics.fmean(finite) if finite else None, m.unit, m.description,
+                               statistics.stdev(finite) if len(finite) > 1 else None, values,
+                               noise=statistics.fmean(noises) if noises else None)
+    return metrics
 
 
-def _execute(tasks: list[Task], run_dir: Path, jobs: int, executor: str,
-             on_done: Callable[[Result], None]) -> list[Result]:
-    if executor == "ray":
-        return _execute_ray(tasks, run_dir, on_done)
-    if jobs <= 1:
-        results = []
-        for t in tasks:
-            results.append(run_task(t, run_dir))
-            on_done(results[-1])
-        return results
-    # spawn, not fork: forking a process that holds torch's thread pools can deadlock.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(run_task, t, run_dir): i for i, t in enumerate(tasks)}
-        results: list[Result | None] = [None] * len(tasks)
-        for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            on_done(results[futures[fut]])
-    return results  # type: ignore[return-value]
+def aggregate(study: Study, results: Sequence[Result]) -> Result:
+    """Several seeds -> one Result. Each seed was judged by the study's rule on its own metrics; the
+    verdict is their `consensus`. Metrics are means with their spread and per-seed values; the
+    evidence gives the seed count and the rule's sentence over the means; figures are the first seed's."""
+    first = results[0]
+    seeds = [_seed_line(r) for r in results]
+    if len(results) == 1 or any(r.verdict == "error" for r in results):
+        chosen = next((r for r in results if r.verdict == "error"), first)
+        return replace(chosen, seeds=seeds)
+    metrics = over_seeds(results)
+    verdicts = [r.verdict for r in results]
+    status = consensus(verdicts)
+    on_means = study.verdict(metrics)
+    note = "" if on_means.status == status else f" (the rule applied to the means reads {on_means.status!r})"
+    evidence = f"{seed_summary(verdicts).capitalize()}{note}. Means over seeds: {on_means.evidence}"
+    numbers = [r.provenance["seed"] for r in results]
+    prov = dict(first.provenance, seeds=numbers,
+                wall_seconds=round(sum(r.provenance.get("wall_seconds", 0.0) for r in results), 3))
+    rerun = first.rerun.replace(f"--seed {numbers[0]} --seeds 1", f"--seed {numbers[0]} --seeds {len(numbers)}")
+    return replace(first, metrics=metrics, verdict=status, evidence=evidence, provenance=prov, seeds=seeds,
+                   rerun=rerun)
 
 
-def _execute_ray(tasks: list[Task], run_dir: Path, on_done: Callable[[Result], None]) -> list[Result]:
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--executor ray needs Ray; install it with pip install 'limitlab[ray]'") from None
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True)
-    remote = ray.remote(run_task)
-    results = ray.get([remote.remote(t, str(run_dir)) for t in tasks])
-    for r in results:
-        on_done(r)
-    return results
-
-
-def make_run_dir(out: Path, *, resume: bool) -> Path:
-    """A new run folder under `out` (or, with resume, the one `out/latest` points at)."""
-    latest = out / "latest"
-    if resume and latest.exists():
-        return latest.resolve()
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = out / stamp
-    k = 1
-    while run_dir.exists():
-        run_dir, k = out / f"{stamp}-{k}", k + 1
-    try:
-        (run_dir / "studies").mkdir(parents=True)
-    except OSError as err:
-        raise OutputError(f"cannot create the run folder {run_dir}: {err.strerror}; "
-                          "choose a writable folder with --out") from None
-    return run_dir
-
-
-def point_latest(out: Path, run_dir: Path) -> None:
-    latest = out / "latest"
-    tmp = out / f".latest.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run_dir.name)
-    os.replace(tmp, latest)
-
-
-def _finished(run_dir: Path, task: Task, study: Study) -> Result | None:
+def finished(run_dir: Path, task: Task, study: Study) -> Result | None:
     """The stored Result of a task, if it finished with the same config and seed (for --resume)."""
-    path = run_dir / "studies" / f"{task.study}.seed{task.seed}.json"
-    if not path.exists():
+    result = rundir.read_task(run_dir, task.study, task.seed)
+    if result is None or result.verdict == "error" or result.config != as_dict(study.config):
         return None
-    try:
-        result = Result.from_json(path.read_text())
-    except (ValueError, TypeError, KeyError):
-        return None
-    same = result.config == as_dict(study.config) and result.verdict != "error"
-    return result if same else None
+    return result
 
 
 def run(p: Plan, run_dir: Path, *, jobs: int = 1, executor: str = "local", resume: bool = False,
-        on_result: Callable[[Result], None] = lambda r: None) -> list[Result]:
-    """Execute a plan; write each finished task's Result; return one (aggregated) Result per study."""
+        on_result: Callable[[Result], None] = lambda r: None, on_event: Callable[[Event], None] = lambda e: None,
+        ray_address: str | None = None) -> list[Result]:
+    """Execute a plan; write each finished task's Result as it arrives; one (aggregated) Result per study."""
     done: dict[tuple[str, int], Result] = {}
     todo: list[Task] = []
-    for sid, tasks in p.tasks.items():
-        for t in tasks:
-            old = _finished(run_dir, t, p.studies[sid]) if resume else None
-            if old is not None:
-                done[sid, t.seed] = old
-            else:
-                todo.append(t)
-
-    def store(result: Result) -> None:
-        name = f"{result.study}.seed{result.provenance['seed']}.json"
-        atomic_write_bytes(run_dir / "studies" / name, result.to_json().encode())
+    for t in p.all_tasks():
+        old = finished(run_dir, t, p.studies[t.study]) if resume else None
+        if old is not None:
+            done[t.study, t.seed] = old
+            on_result(old)
+        else:
+            todo.append(t)
+    for task, result in execute.results(todo, run_dir, jobs=jobs, executor=executor, worker=run_task,
+                                        on_event=on_event, ray_address=ray_address):
+        rundir.write_task(run_dir, result)
+        done[task.study, task.seed] = result
         on_result(result)
-
-    for t, r in zip(todo, _execute(todo, run_dir, jobs, executor, store)):
-        done[t.study, t.seed] = r
     return [aggregate(p.studies[sid], [done[sid, t.seed] for t in tasks]) for sid, tasks in p.tasks.items()]
 
 
-def write_results(run_dir: Path, results: Sequence[Result]) -> Path:
-    path = run_dir / "results.json"
-    payload = {"limitlab": limitlab.__version__, "results": [r.to_dict() for r in results]}
-    atomic_write_bytes(path, json.dumps(payload, indent=1, allow_nan=False).encode())
-    return path
-
-
-def load_results(run_dir: Path) -> list[Result]:
-    path = Path(run_dir) / "results.json"
-    try:
-        payload = json.loads(path.read_text())
-        return [Result.from_dict(r) for r in payload["results"]]
-    except FileNotFoundError:
-        raise OutputError(f"{path} does not exist; give a run folder written by `limitlab run`") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-        raise OutputError(f"{path} is not a limitlab results file ({err}); re-run the studies") from None
-
-
-__all__ = ["Plan", "Task", "aggregate", "environment", "load_results", "make_run_dir", "plan", "point_latest", "run",
-           "run_task", "write_results", "default_cache_dir", "LimitlabError"]
+__all__ = ["Plan", "Task", "aggregate", "consensus", "environment", "plan", "run", "run_task", "seed_summary"]

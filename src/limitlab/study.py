@@ -1,16 +1,18 @@
 """The one extension point: a study. One file in `studies/`, one import line, one test file.
 
-    @register("adversarial")
+    @register("adversarial", chapter="robustness", sources=("001", "002", "003"))
     class Adversarial(Study[AdversarialConfig]):
         '''Adversarial examples (Goodfellow et al. 2015). ... Verdict: holds if ...'''
         claim = "Small input changes chosen by gradient ascent on the loss flip predictions."
-        sources = ("001", "002", "003")
         Config = AdversarialConfig
         presets = {"tiny": {...}, "full": {...}}      # "default" = the dataclass defaults
         def run(self, ctx) -> Result: ...             # measure; return self.result(ctx, metrics=...)
         def judge(self, m) -> Verdict: ...            # the verdict rule, a pure function of the metrics
 
-`judge` is separate from `run` so the runner can apply the same rule to metrics averaged over seeds.
+`judge` is separate from `run` so the runner can apply the same rule to every seed's metrics (and
+to their means, for the evidence sentence). The registry holds each study's metadata (chapter,
+sources); it never imports the studies: the layers above (`limitlab.studies`, the runner, the CLI)
+load them explicitly.
 """
 from __future__ import annotations
 
@@ -23,31 +25,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 from limitlab import config as _config
 from limitlab.context import Context
 from limitlab.errors import ConfigError
-from limitlab.result import Figure, Metric, Result, Table, Verdict
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Table, Verdict
 
 C = TypeVar("C")
-
-# The catalog (shared/STUDIES.md): id -> (chapter, sources). Registered studies must match it.
-CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
-    "backprop": ("representation", ("000",)),
-    "approximation": ("representation", ("002", "004")),
-    "depth": ("representation", ("004",)),
-    "neural-ode": ("representation", ("004",)),
-    "memorization": ("generalization", ("002",)),
-    "data-hunger": ("generalization", ("000", "002")),
-    "invariance": ("generalization", ("001", "003")),
-    "bias": ("generalization", ("002",)),
-    "adversarial": ("robustness", ("001", "002", "003")),
-    "eot": ("robustness", ("002",)),
-    "uncertainty": ("uncertainty", ("001", "002")),
-    "calibration": ("uncertainty", ("001",)),
-    "extrapolation": ("reasoning", ("001", "003")),
-    "sorting": ("reasoning", ("003",)),
-    "syntax": ("reasoning", ("001", "003")),
-    "interpretability": ("interpretability", ("000",)),
-    "automl": ("automl", ("002",)),
-    "scale": ("cost", ("000", "001", "002")),
-}
+AUDIT_CHAPTER = "audit"  # sections of `limitlab audit`: studies of the user's model, not of deep learning
 
 REGISTRY: dict[str, type[Study]] = {}
 
@@ -63,6 +44,12 @@ class Study(ABC, Generic[C]):
     sources: ClassVar[tuple[str, ...]]
     Config: ClassVar[type]
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    # Seeds each preset runs by default (`--seeds` overrides): every verdict is decided over seeds.
+    seeds: ClassVar[dict[str, int]] = {"tiny": 1, "default": 3, "full": 5}
+    # How a status reads on screen when not as itself (see `Result.labels`).
+    labels: ClassVar[dict[str, tuple[str, str]]] = {}
+    # Optional packages the study imports ("optuna", ...): checked at plan time, before any work.
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: C | None = None) -> None:
         self.config: C = config if config is not None else self.Config()
@@ -73,9 +60,17 @@ class Study(ABC, Generic[C]):
         overrides: Mapping[str, Any] | None = None,
     ) -> Study[C]:
         """An instance with its config resolved: defaults -> preset -> file -> overrides."""
-        cfg = _config.resolve(cls.Config, presets=cls.presets, preset=preset,
-                              file_values=file_values, overrides=overrides)
+        try:
+            cfg = _config.resolve(cls.Config, presets=cls.presets, preset=preset,
+                                  file_values=file_values, overrides=overrides)
+        except ConfigError as err:
+            raise ConfigError(f"{cls.id}: {err}") from None
         return cls(cfg)
+
+    @classmethod
+    def num_seeds(cls, preset: str) -> int:
+        """How many seeds `preset` runs by default."""
+        return cls.seeds.get(preset, cls.seeds.get("default", 1))
 
     @classmethod
     def rule(cls) -> str:
@@ -88,21 +83,26 @@ class Study(ABC, Generic[C]):
         """Measure the claim with `self.config`; return `self.result(ctx, metrics=..., ...)`."""
 
     @abstractmethod
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        """The verdict rule over metric values (means, over several seeds). Stated in the docstring."""
+    def judge(self, m: MetricValues) -> Verdict:
+        """The verdict rule over metric values, stated in the docstring. `m[name]` is a value or None
+        (not measured: the rule must then not hold); `m.metric(name)` has its interval and noise floor."""
+
+    def verdict(self, metrics: Mapping[str, Metric]) -> Verdict:
+        """`judge` over these metrics."""
+        return self.judge(MetricValues(metrics))
 
     def result(
         self, ctx: Context, *, metrics: Mapping[str, MetricLike], figures: Iterable[Figure] = (),
         tables: Iterable[Table] = (), samples: Iterable[dict[str, str]] = (),
     ) -> Result:
         """Assemble the Result: metrics as `Metric`s, the verdict from `judge`, the resolved config."""
-        ms = {name: as_metric(value) for name, value in metrics.items()}
-        verdict = self.judge({name: m.value for name, m in ms.items()})
+        ms = Metrics({name: as_metric(value) for name, value in metrics.items()})
+        verdict = self.verdict(ms)
         return Result(
             study=self.id, claim=self.claim, verdict=verdict.status, evidence=verdict.evidence,
-            metrics=ms, figures=list(figures), tables=list(tables), samples=list(samples),
+            metrics=dict(ms), figures=list(figures), tables=list(tables), samples=list(samples),
             config=_config.as_dict(self.config), chapter=self.chapter, sources=list(self.sources),
-            rule=self.rule(), provenance={"seed": ctx.seed},
+            rule=self.rule(), provenance={"seed": ctx.seed}, labels={k: list(v) for k, v in self.labels.items()},
         )
 
 
@@ -126,16 +126,16 @@ def as_metric(value: MetricLike) -> Metric:
     return metric
 
 
-def register(study_id: str):
-    """Class decorator: add a study to the registry under its catalog id."""
+def register(study_id: str, *, chapter: str, sources: tuple[str, ...] = ()):
+    """Class decorator: add a study to the registry with its metadata (the catalog's chapter and
+    sources, `shared/STUDIES.md`; an audit section has chapter `AUDIT_CHAPTER`)."""
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", study_id):
+        raise ValueError(f"study id {study_id!r}; expected lower-case letters, digits and '-'")
 
     def add(cls: type[Study]) -> type[Study]:
-        if study_id not in CATALOG:
-            raise ValueError(f"study id {study_id!r} is not in the catalog; valid ids: {', '.join(CATALOG)}")
-        if study_id in REGISTRY and REGISTRY[study_id] is not cls:
+        if study_id in REGISTRY and REGISTRY[study_id].__qualname__ != cls.__qualname__:
             raise ValueError(f"study id {study_id!r} is registered twice")
-        cls.id = study_id
-        cls.chapter = CATALOG[study_id][0]
+        cls.id, cls.chapter, cls.sources = study_id, chapter, tuple(sources)
         REGISTRY[study_id] = cls
         return cls
 
@@ -144,15 +144,12 @@ def register(study_id: str):
 
 def get_study(study_id: str) -> type[Study]:
     """The registered study class for `study_id`, or a ConfigError that lists the valid ids."""
-    import limitlab.studies  # noqa: F401  (registers the studies)
-
     if study_id not in REGISTRY:
-        raise ConfigError(f"unknown study {study_id!r}; valid ids: {', '.join(REGISTRY)} (see `limitlab list`)")
+        valid = ", ".join(s.id for s in all_studies())
+        raise ConfigError(f"unknown study {study_id!r}; valid ids: {valid} (see `limitlab list`)")
     return REGISTRY[study_id]
 
 
-def all_studies() -> list[type[Study]]:
-    """Every registered study, in catalog order."""
-    import limitlab.studies  # noqa: F401
-
-    return [REGISTRY[i] for i in CATALOG if i in REGISTRY]
+def all_studies(*, audit: bool = False) -> list[type[Study]]:
+    """The registered studies in registration order (the catalog's), or with `audit` the audit sections."""
+    return [s for s in REGISTRY.values() if (s.chapter == AUDIT_CHAPTER) == audit]

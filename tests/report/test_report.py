@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from limitlab import figures
-from limitlab.report import write_report
+from limitlab.report import render_figures, write_report
 from limitlab.report.figures import render
 from limitlab.result import Figure, Metric, Result, Table
 
@@ -30,7 +30,7 @@ def test_every_panel_kind_renders_to_png():
 
 
 def test_html_is_self_contained_and_escaped(tmp_path):
-    path = write_report([result("<script>alert(1)</script>.")], tmp_path)
+    path = write_report([render_figures(result("<script>alert(1)</script>."), tmp_path)], tmp_path)
     html = path.read_text()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "Evidence &lt;b&gt;0.5&lt;/b&gt;." in html and "def f(): &lt;x&gt;" in html
@@ -63,8 +63,9 @@ def test_an_audit_verdict_reads_as_found_or_not_found(tmp_path):
     from limitlab.report.html import render_html
     from limitlab.report.terminal import summary_table
 
-    found = Result("audit-ood", "Is it confident off its data?", "holds", "e.", chapter="audit")
-    clear = Result("audit-robustness", "How fragile is it?", "fails", "e.", chapter="audit")
+    words = {"holds": ["found", "fails"], "fails": ["not found", "holds"]}
+    found = Result("audit-ood", "Is it confident off its data?", "holds", "e.", chapter="audit", labels=words)
+    clear = Result("audit-robustness", "How fragile is it?", "fails", "e.", chapter="audit", labels=words)
     study = Result("adversarial", "c.", "holds", "e.", chapter="robustness")
     html = render_html([found, clear, study], run_dir=tmp_path)
     assert '<span class="badge fails">found</span>' in html  # bad news for the model: a failure's colour
@@ -72,4 +73,33 @@ def test_an_audit_verdict_reads_as_found_or_not_found(tmp_path):
     assert '<span class="badge holds">holds</span>' in html  # a study's verdict is unchanged
     assert '<span class="fails">1 found</span>' in html and '<span class="holds">1 holds</span>' in html
     cells = [c for col in summary_table([found]).columns for c in col._cells]
-    assert "[bold red]found[/]" in cells
+    assert any(str(c) == "found" and c.style == "bold red" for c in cells)
+
+
+def test_a_figure_that_cannot_be_drawn_costs_that_figure_only(tmp_path):
+    bad = Figure("bad", "Broken", [{"kind": "lines", "series": [{"label": "a", "x": [1, 2], "y": [1]}]}])
+    good = Figure("good", "Fine", [PANELS[0]])
+    r = render_figures(Result("adversarial", "c.", "holds", "e.", figures=[bad, good]), tmp_path)
+    assert r.figures[0].file is None and r.figures[0].error and r.figures[1].file == "figures/adversarial-good.png"
+    html = write_report([r], tmp_path).read_text()
+    assert "could not be drawn" in html and html.count("data:image/png;base64,") == 1
+
+
+def test_user_text_is_not_taken_as_rich_markup():
+    from rich.console import Console
+
+    from limitlab.report.terminal import print_summary
+
+    console = Console(record=True, width=200)
+    print_summary([Result("adversarial", "models=x[/] and [bold]", "holds", "e [/]")], console=console)
+    assert "models=x[/] and [bold]" in console.export_text()
+
+
+def test_a_figure_file_is_named_by_study_and_id_only(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="figure id"):
+        Figure("../../escape", "t", [])
+    r = Result("adversarial", "c.", "holds", "e.", figures=[Figure("a", "t", [])])
+    r.figures[0].file = "/etc/passwd"  # a crafted results file: the report never reads that path
+    assert "data:image/png" not in write_report([r], tmp_path).read_text()

@@ -13,6 +13,7 @@ from limitlab.result import Figure, Result, Table, Verdict
 from limitlab.study import MetricLike, as_metric, verdict_rule
 
 CHAPTER = "audit"
+LABELS = {"holds": ["found", "fails"], "fails": ["not found", "holds"]}  # a found limitation is bad news
 BATCH = 256  # inputs per forward pass: keeps memory flat on a user's large test set
 
 
@@ -55,7 +56,7 @@ def section_result(
     return Result(study=f"audit-{section}", claim=claim, verdict=verdict.status, evidence=verdict.evidence,
                   metrics={k: as_metric(v) for k, v in metrics.items()}, figures=list(figures),
                   tables=list(tables), config=dict(config or {}), chapter=CHAPTER,
-                  rule=verdict_rule(inspect.getdoc(module)))
+                  rule=verdict_rule(inspect.getdoc(module)), labels=dict(LABELS))
 
 
 def fraction(flags: Tensor) -> float:

@@ -129,28 +129,45 @@ def fit(
                        train.digest(), val.digest() if val is not None else None, dataclasses.asdict(config),
                        _name(loss_fn), _name(batch_hook), sample_weight, dict(key or {}), ctx.seed,
                        sorted(snapshot_epochs))
-    hit = ctx.cache.get(cache_key)
-    if hit is not None:
-        state, meta = hit
-        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("@")})
-        model.eval()
-        snaps: dict[int, dict[str, Tensor]] = {}
-        for k, v in state.items():
-            if k.startswith("@"):
-                epoch, name = k[1:].split("/", 1)
-                snaps.setdefault(int(epoch), {})[name] = v
-        return dataclasses.replace(History(**meta), cached=True, snapshots=snaps)
-    # Training draws dropout masks from torch's global generator. Fork it, seeded from the key, so the
-    # global stream is the same after `fit` whether it trained or loaded from the cache: otherwise a
-    # cached second run would initialize every later model differently.
-    with ctx.seeded_torch("fit-dropout", cache_key):
-        history = _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight,
-                         ctx.generator("fit", cache_key), description, set(snapshot_epochs))
-    stored = dict(model.state_dict())
-    stored.update({f"@{e}/{k}": v for e, snap in history.snapshots.items() for k, v in snap.items()})
-    meta = {k: v for k, v in dataclasses.asdict(history).items() if k != "snapshots"}
-    ctx.cache.put(cache_key, stored, meta)
+    with ctx.cache.lock(cache_key):  # a parallel worker training the same model: wait, then load it
+        history = _load(model, ctx, cache_key)
+        if history is not None:
+            return history
+        # Training draws dropout masks from torch's global generator. Fork it, seeded from the key, so the
+        # global stream is the same after `fit` whether it trained or loaded from the cache: otherwise a
+        # cached second run would initialize every later model differently.
+        with ctx.seeded_torch("fit-dropout", cache_key):
+            history = _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight,
+                             ctx.generator("fit", cache_key), description, set(snapshot_epochs))
+        stored = dict(model.state_dict())
+        stored.update({f"@{e}/{k}": v for e, snap in history.snapshots.items() for k, v in snap.items()})
+        meta = {k: v for k, v in dataclasses.asdict(history).items() if k != "snapshots"}
+        ctx.cache.put(cache_key, stored, meta)
     return history
+
+
+def _load(model: nn.Module, ctx: Context, cache_key: str) -> History | None:
+    """The cached weights and history for `cache_key`, loaded into `model`; None if there are none or
+    they do not fit the model (an entry of other shapes is retrained and overwritten, not a crash)."""
+    hit = ctx.cache.get(cache_key)
+    if hit is None:
+        return None
+    state, meta = hit
+    initial = copy.deepcopy(model.state_dict())
+    try:
+        model.load_state_dict({k: v for k, v in state.items() if not k.startswith("@")})
+        history = History(**meta)
+    except (RuntimeError, TypeError):
+        model.load_state_dict(initial)
+        ctx.cache.miss()
+        return None
+    model.eval()
+    snaps: dict[int, dict[str, Tensor]] = {}
+    for k, v in state.items():
+        if k.startswith("@"):
+            epoch, name = k[1:].split("/", 1)
+            snaps.setdefault(int(epoch), {})[name] = v
+    return dataclasses.replace(history, cached=True, snapshots=snaps)
 
 
 def _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight, gen, description,

@@ -110,14 +110,13 @@ def attack(name: str, model: nn.Module, x: Tensor, y: Tensor, eps: float, cfg: A
     return (x + eps2 * noise / noise.flatten(1).norm(dim=1).view(-1, 1, 1, 1)).clamp(0, 1)
 
 
-@register("adversarial")
+@register("adversarial", chapter="robustness", sources=("001", "002", "003"))
 class Adversarial(Study[AdversarialConfig]):
     """Adversarial examples (Goodfellow et al. 2015; Madry et al. 2018). Sources: 001, 002, 003."""
 
     claim = ("Small input changes chosen by gradient ascent on the loss flip predictions with high confidence; "
              "iterating is stronger; a targeted attack reaches any class; adversarial training buys "
              "robustness at a cost in clean accuracy.")
-    sources = ("001", "002", "003")
     Config = AdversarialConfig
     presets = {
         "tiny": {"models": ("logreg", "cnn"), "eps_grid": (0.0, 0.1, 0.2), "pgd_steps": 5, "num_test": 64,

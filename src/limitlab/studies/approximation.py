@@ -87,14 +87,13 @@ def fit_width(name: str, width: int, cfg: ApproximationConfig, x_eval: np.ndarra
             "crosses": bool(grid.min() <= 0.1 and grid.max() >= 0.9)}
 
 
-@register("approximation")
+@register("approximation", chapter="representation", sources=("002", "004"))
 class Approximation(Study[ApproximationConfig]):
     """Universal approximation vs discontinuities (Hornik et al. 1989). Sources: 002, 004."""
 
     claim = ("One hidden layer approximates any continuous function on a compact set to any precision, given enough "
              "units; but a continuous network cannot represent a discontinuous function: for a unit jump its sup-norm "
              "error stays at least 1/2 whatever the width, and the band where it is wrong narrows only as its slope grows.")
-    sources = ("002", "004")
     Config = ApproximationConfig
     presets = {
         "tiny": {"widths": (1, 4, 16, 64), "num_train": 401, "num_eval": 2001, "num_pairs": 2, "num_path": 41,

@@ -104,13 +104,12 @@ class Trainer:
         return self.children[arch].val_acc
 
 
-@register("automl")
+@register("automl", chapter="automl", sources=("002",))
 class Automl(Study[AutomlConfig]):
     """Neural architecture search with an RL controller vs random search and TPE (Zoph & Le 2017). Source: 002."""
 
     claim = ("A controller trained with reinforcement learning on child accuracy finds good architectures "
              "without an expert, at a large compute cost, and beats random search at the same budget.")
-    sources = ("002",)
     Config = AutomlConfig
     presets = {"tiny": {"num_children": 4, "num_seeds": 1, "num_train": 200, "epochs": 2, "tpe_startup": 2},
                "full": {"num_children": 40, "num_seeds": 5, "num_train": 1077, "epochs": 15}}

@@ -120,13 +120,12 @@ def slope(x: list[float], y: list[float]) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
-@register("backprop")
+@register("backprop", chapter="representation", sources=("000",))
 class Backprop(Study[BackpropConfig]):
     """Backpropagation with limitlab's own autodiff engine (Rumelhart et al. 1986). Sources: 000."""
 
     claim = ("Reverse-mode differentiation (backpropagation) gives exact gradients at a cost of a small constant "
              "times one forward pass, whatever the number of parameters; finite differences cost one pass per parameter.")
-    sources = ("000",)
     Config = BackpropConfig
     presets = {
         "tiny": {"widths": (1, 8, 32), "num_repeats": 2, "check_hidden": 4, "check_batch": 8,

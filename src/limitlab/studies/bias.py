@@ -82,13 +82,12 @@ class BiasConfig:
         check(self.steps >= 1 and self.batch_size >= 1 and self.lr > 0, "steps, batch_size and lr must be > 0")
 
 
-@register("bias")
+@register("bias", chapter="generalization", sources=("002",))
 class Bias(Study[BiasConfig]):
     """Per-group accuracy under an imbalanced training mix, with reweighting and oversampling. Sources: 002."""
 
     claim = ("A model trained on data in which a group is under-represented is less accurate for that group "
              "while its overall accuracy looks good; reweighting narrows the gap and rarely closes it.")
-    sources = ("002",)
     Config = BiasConfig
     presets = {
         "tiny": {"mixes": (0.5, 0.95), "num_seeds": 2, "steps": 120},

@@ -84,13 +84,12 @@ def bootstrap_se(probs: Tensor, y: Tensor, bins: int, num: int, gen: torch.Gener
     return float(values.std())
 
 
-@register("calibration")
+@register("calibration", chapter="uncertainty", sources=("001",))
 class Calibration(Study[CalibrationConfig]):
     """Calibration and temperature scaling (Guo et al. 2017). Source: 001."""
 
     claim = ("Predicted probabilities are not calibrated by default: networks trained to low loss become "
              "over-confident, and temperature scaling restores calibration without changing accuracy.")
-    sources = ("001",)
     Config = CalibrationConfig
     presets = {
         "tiny": {"widths": (16, 128), "checkpoints": (1, 4), "cnn_epochs": 3, "num_members": 2, "member_epochs": 2,

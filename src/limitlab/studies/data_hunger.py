@@ -109,14 +109,13 @@ def _pool() -> tuple[ArrayDataset, ArrayDataset]:
     return pool, d.test
 
 
-@register("data-hunger")
+@register("data-hunger", chapter="generalization", sources=("000", "002"))
 class DataHunger(Study[DataHungerConfig]):
     """Data hunger of end-to-end learning, and missing data with little data. Sources: 000, 002."""
 
     claim = ("With little data, hand-engineered features plus a simple model beat end-to-end learning, and the "
              "end-to-end net needs many more examples to catch up; with little data, how missing values are "
              "handled matters more than the model.")
-    sources = ("000", "002")
     Config = DataHungerConfig
     presets = {
         "tiny": {"sizes": (10, 100), "num_seeds": 2, "epochs": 3, "min_steps": 20, "mlp_epochs": 30},

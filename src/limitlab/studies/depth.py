@@ -101,14 +101,13 @@ def count_paths(module: nn.Module, counts: torch.Tensor) -> torch.Tensor:
     return counts
 
 
-@register("depth")
+@register("depth", chapter="representation", sources=("004",))
 class Depth(Study[DepthConfig]):
     """Gradient flow with depth (Glorot & Bengio 2010; He et al. 2015, 2016). Sources: 004."""
 
     claim = ("Gradients shrink or blow up geometrically with depth as the product of layer operator norms and "
              "activation slopes; good initialization and residual connections keep them flowing and make deep nets "
              "trainable.")
-    sources = ("004",)
     Config = DepthConfig
     presets = {
         "tiny": {"depths": (2, 12), "width": 16, "num_probe": 16, "train_depth": 8, "epochs": 4, "lr": 0.005,

@@ -101,14 +101,13 @@ def hit_rate(model: nn.Module, x: Tensor, label: Tensor, dist: TransformDistribu
 LABELS = {"plain": "plain PGD", "eot": "EOT-PGD", "clean (target rate)": "clean digits (target rate)"}
 
 
-@register("eot")
+@register("eot", chapter="robustness", sources=("002",))
 class EOT(Study[EOTConfig]):
     """Robust adversarial examples by Expectation Over Transformation (Athalye et al. 2018). Source: 002."""
 
     claim = ("Ordinary adversarial examples often stop fooling the model once the input is transformed "
              "(shifted, rotated, rescaled, noised); optimizing the expected loss over a distribution of "
              "transformations (Expectation Over Transformation) makes them robust to it.")
-    sources = ("002",)
     Config = EOTConfig
     presets = {
         "tiny": {"epochs": 3, "num_test": 24, "steps": 8, "eot_samples": 4, "num_draws": 4,

@@ -121,13 +121,12 @@ def straightness(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (1.0 if ss_tot < 1e-12 else float(1 - ss_res / ss_tot)), float(slope)
 
 
-@register("extrapolation")
+@register("extrapolation", chapter="reasoning", sources=("001", "003"))
 class Extrapolation(Study[ExtrapolationConfig]):
     """Local generalization vs physics on coupled oscillators, and ReLU extrapolation in 1-D. Sources: 001, 003."""
 
     claim = ("A flexible network interpolates its training window but fails outside it; a model that encodes "
              "the known structure of the system extrapolates from the same data.")
-    sources = ("001", "003")
     Config = ExtrapolationConfig
     presets = {
         "tiny": {"t_test": 20.0, "dt": 0.1, "lstm_hidden": 16, "lstm_window": 20, "lstm_epochs": 30,

@@ -81,14 +81,13 @@ def explainers(cfg: InterpretabilityConfig, target: Tensor) -> dict[str, Explain
     }
 
 
-@register("interpretability")
+@register("interpretability", chapter="interpretability", sources=("000",))
 class Interpretability(Study[InterpretabilityConfig]):
     """Grad-CAM and gradient maps, deletion / insertion, cascading randomization. Source: 000."""
 
     claim = ("Class-activation heatmaps show which input regions drive a prediction; some saliency methods fail "
              "sanity checks (they barely change when the model's weights are randomized), so a heatmap is "
              "evidence only when it passes them.")
-    sources = ("000",)
     Config = InterpretabilityConfig
     presets = {
         "tiny": {"epochs": 4, "num_eval": 16, "num_examples": 4, "ig_steps": 8, "num_curve_steps": 8},

@@ -95,14 +95,13 @@ def nuisance(name: str, x: Tensor, level: float, gen: torch.Generator) -> Tensor
     return ops[name]().clamp(0, 1)
 
 
-@register("invariance")
+@register("invariance", chapter="generalization", sources=("001", "003"))
 class Invariance(Study[InvarianceConfig]):
     """Accuracy under nuisances absent from training, with and without built-in or learned invariance. Sources: 001, 003."""
 
     claim = ("Networks generalize locally: nuisance changes absent from training (shift, rotation, scale, contrast "
              "inversion) break them; built-in invariance (convolution with pooling) or augmentation helps only for "
              "the nuisances it covers.")
-    sources = ("001", "003")
     Config = InvarianceConfig
     presets = {
         "tiny": {"shifts": (0.0, 1.0, 3.0), "rotations": (0.0, 45.0), "scales": (1.0, 0.6), "noises": (0.0, 0.3),

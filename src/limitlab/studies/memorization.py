@@ -82,14 +82,13 @@ class MemorizationConfig:
         check(self.lr > 0 and self.cnn_lr > 0, "lr and cnn_lr must be > 0")
 
 
-@register("memorization")
+@register("memorization", chapter="generalization", sources=("002",))
 class Memorization(Study[MemorizationConfig]):
     """Memorization of random labels (Zhang et al. 2017). Sources: 002."""
 
     claim = ("A network with enough parameters fits anything, even random labels, to 100% training accuracy; "
              "the same architecture that generalizes on true labels generalizes at chance on random ones, "
              "so capacity alone does not explain generalization.")
-    sources = ("002",)
     Config = MemorizationConfig
     presets = {
         "tiny": {"corruptions": (0.0, 0.5, 1.0), "pixel_arms": ("random-pixels",), "cnn_arms": (),

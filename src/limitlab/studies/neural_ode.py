@@ -102,14 +102,13 @@ def line_deviation(xs: list[int], ys: list[int]) -> float:
     return max(abs(y - (ys[0] + slope * (x - xs[0]))) for x, y in zip(xs, ys)) / max(ys)
 
 
-@register("neural-ode")
+@register("neural-ode", chapter="representation", sources=("004",))
 class NeuralODE(Study[NeuralODEConfig]):
     """Residual stacks vs ODE networks with the adjoint method (Chen et al. 2018). Sources: 004."""
 
     claim = ("An ODE network replaces L residual blocks with an ODE solve; training it with the adjoint method needs "
              "memory independent of the number of solver steps, where backprop through a ResNet stores activations "
              "for every block.")
-    sources = ("004",)
     Config = NeuralODEConfig
     presets = {
         "tiny": {"steps": (1, 4, 16), "width": 16, "memory_batch": 16, "train_steps": 2, "epochs": 1, "tol": 1e-2},

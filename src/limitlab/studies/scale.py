@@ -231,13 +231,12 @@ RATIOS = {  # name -> (brain count, VGG16 count, description)
 }
 
 
-@register("scale")
+@register("scale", chapter="cost", sources=("000", "001", "002"))
 class Scale(Study[ScaleConfig]):
     """Computational cost of deep networks (Simonyan & Zisserman 2015; Krizhevsky et al. 2012). Sources: 000, 001, 002."""
 
     claim = ("Deep networks are computationally intensive: VGG16 has 138 million parameters, the 2012 "
              "ImageNet network 60 million, and the brain is 'roughly 10000 VGG16s'.")
-    sources = ("000", "001", "002")
     Config = ScaleConfig
     presets = {"tiny": {"zoo_models": ("logreg", "cnn"), "seconds_per_model": 0.1, "matmul_size": 128},
                "full": {"zoo_models": ("logreg", "mlp", "cnn", "resnet-mlp", "ode-net"), "seconds_per_model": 10.0,

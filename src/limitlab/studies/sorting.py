@@ -105,13 +105,12 @@ def predict_ranks(model: nn.Module, x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(out * (n - 1)), 0, n - 1).astype(int)
 
 
-@register("sorting")
+@register("sorting", chapter="reasoning", sources=("003",))
 class Sorting(Study[SortingConfig]):
     """Learned sorting vs the algorithm, in and out of the training distribution. Source: 003."""
 
     claim = ("A network trained to sort learns a map that works near its training data and fails on longer "
              "sequences or values outside the training range, where the algorithm is always right.")
-    sources = ("003",)
     Config = SortingConfig
     presets = {
         "tiny": {"seq_len": 4, "num_train": 1500, "num_test": 200, "epochs": 3, "mlp_hidden": (64,), "d_model": 16,

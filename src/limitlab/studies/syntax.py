@@ -256,12 +256,11 @@ def real_chunks(held_out: Corpus, cfg: SyntaxConfig, rng: np.random.Generator) -
     return chunks
 
 
-@register("syntax")
+@register("syntax", chapter="reasoning", sources=("001", "003"))
 class Syntax(Study[SyntaxConfig]):
     """A character LSTM and an n-gram model write Python: syntax vs meaning. Sources: 001, 003."""
 
     claim = "A sequence model trained on code learns its surface syntax but not its meaning."
-    sources = ("001", "003")
     Config = SyntaxConfig
     presets = {
         "tiny": {"max_chars": 20_000, "hidden": 32, "seq_len": 32, "train_steps": 20, "ngram_order": 4,

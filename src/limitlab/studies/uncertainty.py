@@ -127,7 +127,7 @@ def truth(x: Tensor) -> tuple[Tensor, Tensor]:
 
 
 
-@register("uncertainty")
+@register("uncertainty", chapter="uncertainty", sources=("001", "002"))
 class Uncertainty(Study[UncertaintyConfig]):
     """Over-confidence out of distribution; MC dropout and deep ensembles (Hendrycks & Gimpel 2017;
     Gal & Ghahramani 2016; Lakshminarayanan et al. 2017; Kendall & Gal 2017). Sources: 002, 001."""
@@ -135,7 +135,6 @@ class Uncertainty(Study[UncertaintyConfig]):
     claim = ("Softmax outputs sum to one, so a classifier answers confidently on inputs unlike any it was "
              "trained on; approximate Bayesian methods (MC dropout, deep ensembles) expose model uncertainty "
              "and flag such inputs better, though not perfectly.")
-    sources = ("001", "002")
     Config = UncertaintyConfig
     presets = {
         "tiny": {"num_members": 2, "epochs": 2, "mc_samples": 8, "num_test": 100, "num_ood": 50,
