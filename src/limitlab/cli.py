@@ -134,7 +134,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with Live(len(tasks), console=console, bars=console.is_terminal) as live:
             results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume is not None,
-                                 on_result=live.result, on_event=live.event, ray_address=args.ray_address)
+                                 on_result=live.result, on_event=live.event, ray_address=args.ray_address,
+                                 on_kept=lambda r: live.result(r, resumed=True))
     except KeyboardInterrupt:
         print(f"error: interrupted; what finished is kept: continue with limitlab run --resume {run_dir}",
               file=sys.stderr)
@@ -205,7 +206,10 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # a usage error (already one line), --help or --version
+        return done.code if isinstance(done.code, int) else 2
     try:
         if args.command == "list":
             return _list()

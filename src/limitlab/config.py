@@ -34,6 +34,8 @@ def field_types(cls: type) -> dict[str, Any]:
 
 
 def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is not None:  # tuple[float, ...], float | None: the full spelling
+        return str(tp).replace("typing.", "").replace("NoneType", "None")
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
@@ -59,11 +61,15 @@ def _coerce(key: str, tp: Any, value: Any) -> Any:
         items = value
         if is_str:
             text = value.strip()
-            items = json.loads(text) if text.startswith("[") else [s for s in text.split(",") if s.strip()]
+            try:
+                items = json.loads(text) if text.startswith("[") else [s for s in text.split(",") if s.strip()]
+            except json.JSONDecodeError as err:
+                raise ConfigError(f"{key}={value!r} is not a valid list ({err.msg} at character {err.pos}); "
+                                  f"expected e.g. {key}=1,2,3 or {key}=[1,2,3]") from None
         if not isinstance(items, (list, tuple)):
             raise ConfigError(f"{key}={value!r} is not a list; expected comma-separated values, e.g. {key}=1,2,3")
         item_tp = args[0] if args else str
-        return tuple(_coerce(key, item_tp, item) for item in items)
+        return tuple(_coerce(f"{key} item", item_tp, item) for item in items)
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -72,6 +78,8 @@ def _coerce(key: str, tp: Any, value: Any) -> Any:
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         if is_str:
             try:
                 return int(value.strip())
@@ -79,7 +87,9 @@ def _coerce(key: str, tp: Any, value: Any) -> Any:
                 pass
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            if math.isfinite(value):
+                return float(value)
+            raise ConfigError(f"{key}={value!r} is not a finite number; expected a finite float")
         if is_str:
             try:
                 out = float(value.strip())
@@ -130,16 +140,26 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if path.suffix not in (".toml", ".json"):
         raise ConfigError(f"config file {path} has suffix {path.suffix!r}; expected .toml or .json")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}; check the path") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {err.start}); save it as UTF-8") from None
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text, parse_constant=_no_constant)
+    except ConfigError as err:
+        raise ConfigError(f"config file {path}: {err}") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"config file {path} is not valid {path.suffix[1:].upper()}: {err}") from None
+        first = str(err).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid {path.suffix[1:].upper()}: {first}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} holds a {type(data).__name__}; expected a table of key = value")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    # JSON's NaN / Infinity are not JSON numbers: refuse them here, as `--set` does.
+    raise ConfigError(f"{name} is not a number a config file may hold; expected a finite value")
 
 
 def resolve(

@@ -36,7 +36,7 @@ def create(out: Path, identity: Mapping[str, Any]) -> Path:
         run_dir, k = out / f"{stamp}-{k}", k + 1
     try:
         (run_dir / "studies").mkdir(parents=True)
-        atomic_write_bytes(run_dir / IDENTITY, json.dumps(dict(identity), indent=1, sort_keys=True).encode())
+        atomic_write_bytes(run_dir / IDENTITY, json.dumps(dict(identity), indent=1).encode())
         point_latest(out, run_dir)
     except OSError as err:
         raise OutputError(f"cannot create the run folder {run_dir}: {err.strerror}; "
@@ -99,7 +99,7 @@ def difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
         if old.get(key) != new.get(key):
             return f"has {key} {old.get(key)!r}, not {new.get(key)!r}"
     studies_old, studies_new = old.get("studies", {}), new.get("studies", {})
-    if list(studies_old) != list(studies_new):
+    if set(studies_old) != set(studies_new):
         return f"ran {', '.join(studies_old) or 'nothing'}, not {', '.join(studies_new)}"
     for sid, spec in studies_new.items():
         if studies_old[sid] != spec:

@@ -279,15 +279,17 @@ def finished(run_dir: Path, task: Task, study: Study) -> Result | None:
 
 def run(p: Plan, run_dir: Path, *, jobs: int = 1, executor: str = "local", resume: bool = False,
         on_result: Callable[[Result], None] = lambda r: None, on_event: Callable[[Event], None] = lambda e: None,
-        ray_address: str | None = None) -> list[Result]:
-    """Execute a plan; write each finished task's Result as it arrives; one (aggregated) Result per study."""
+        on_kept: Callable[[Result], None] | None = None, ray_address: str | None = None) -> list[Result]:
+    """Execute a plan; write each finished task's Result as it arrives; one (aggregated) Result per study.
+
+    With `resume`, a task already stored in `run_dir` with the same config is kept, not run (`on_kept`)."""
     done: dict[tuple[str, int], Result] = {}
     todo: list[Task] = []
     for t in p.all_tasks():
         old = finished(run_dir, t, p.studies[t.study]) if resume else None
         if old is not None:
             done[t.study, t.seed] = old
-            on_result(old)
+            (on_kept or on_result)(old)
         else:
             todo.append(t)
     for task, result in execute.results(todo, run_dir, jobs=jobs, executor=executor, worker=run_task,

@@ -8,8 +8,8 @@ is its own: it becomes an "error" Result for that task, and the run goes on.
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue as queue_lib
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -62,23 +62,29 @@ class _Pump(threading.Thread):
             self.drain(timeout=0.1)
 
     def drain(self, timeout: float = 0.0) -> None:
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                event = self.source.get(timeout=timeout) if timeout else self.source.get_nowait()
-            except (queue_lib.Empty, OSError, EOFError, ValueError):
+                if self.source.empty():
+                    if time.monotonic() >= deadline:
+                        return
+                    time.sleep(0.02)
+                    continue
+                event = self.source.get()
+            except (OSError, EOFError, ValueError):
                 return
             if isinstance(event, Event):
                 if event.kind == "start":
                     self.started.add(event.task)
                 self.on_event(event)
-            timeout = 0.0
 
 
 def pool_results(tasks: Sequence[Any], run_dir: Path, *, jobs: int, worker: Callable,
                  on_event: Callable[[Event], None]) -> Iterator[tuple[Any, Any]]:
     # spawn, not fork: forking a process that holds torch's thread pools can deadlock.
     context = mp.get_context("spawn")
-    events = context.Queue()
+    # A SimpleQueue writes to its pipe synchronously: a worker's "start" is there before it can die.
+    events = context.SimpleQueue()
     pump = _Pump(events, on_event)
     pump.start()
     fresh, alone = list(tasks), []
@@ -96,6 +102,7 @@ def pool_results(tasks: Sequence[Any], run_dir: Path, *, jobs: int, worker: Call
     finally:
         pump.stopping.set()
         pump.join()
+        pump.drain(timeout=0.2)  # what the last workers sent just before their results
         events.close()
 
 
