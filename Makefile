@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test,automl]"
+	$(PY) -m pip install --quiet -e ".[all,test]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -39,15 +39,9 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="limitlab", description="The limitations of deep learning, measured.")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--version", action="version", version=f"limitlab {_version()}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="list the studies: id, chapter, claim")
-    r = sub.add_parser("run", help="run studies and write a report")
-    r.add_argument("ids", nargs="*", help="study ids (default: every study)")
-    r.add_argument("--preset", default="default", help="tiny | default | full")
+def _execution_options(r: argparse.ArgumentParser) -> None:
+    """The options `run` and `sweep` share."""
+    r.add_argument("--preset", default="default", help="tiny | default | full (default: default)")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (KEY or STUDY.KEY); repeatable")
     r.add_argument("--config", type=Path, help="a TOML or JSON file of overrides")
@@ -56,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seeds per study (default: the preset's: tiny 1, default 3, full 5); each seed is judged")
     r.add_argument("--out", type=Path, default=Path("runs"), help="folder of runs (default: runs)")
     r.add_argument("--jobs", type=_positive("--jobs"), default=None,
-                   help=f"tasks in parallel (default: the cores, up to 4; here {default_jobs()})")
+                   help=f"tasks in parallel, also the cap on Ray tasks in flight (default: the cores, up to 4; "
+                        f"here {default_jobs()})")
     r.add_argument("--executor", choices=("local", "ray"), default="local", help="where tasks run (default local)")
     r.add_argument("--ray-address", metavar="HOST:PORT", help="the Ray cluster (default: $RAY_ADDRESS, else a "
                                                               "local Ray started for the run)")
@@ -67,6 +62,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch threads per task (default 1: these models are small, and a second thread buys "
                         "about 15%% on an idle machine but costs several times over on a busy one; use --jobs)")
     r.add_argument("--no-cache", action="store_true", help="retrain every model")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="limitlab", description="The limitations of deep learning, measured.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("--version", action="version", version=f"limitlab {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the studies: id, chapter, claim")
+    r = sub.add_parser("run", help="run studies and write a report")
+    r.add_argument("ids", nargs="*", help="study ids (default: every study)")
+    _execution_options(r)
+    w = sub.add_parser("sweep", help="run one study over a grid of settings times seeds")
+    w.add_argument("study", help="the study id")
+    w.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...", required=True,
+                   help="a setting and the values to try (a JSON list for list-valued keys); repeatable: the "
+                        "sweep runs the Cartesian product")
+    _execution_options(w)
     a = sub.add_parser("audit", help="audit your own classifier: robustness, calibration, uncertainty, OOD")
     a.add_argument("--model", required=True, metavar="SPEC", help="package.module:callable that returns the nn.Module")
     a.add_argument("--weights", type=Path, help="its state dict (.safetensors, or .pt/.pth saved from state_dict())")
@@ -100,51 +112,67 @@ def _list() -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from limitlab import rundir, runner
-    from limitlab.cache import ModelCache, default_cache_dir
+    from limitlab import runner
+    from limitlab.cache import default_cache_dir
     from limitlab.config import parse_assignments, read_config_file
-    from limitlab.report import print_summary, write_report
-    from limitlab.report.live import Live
     from limitlab.study import REGISTRY
 
-    console = Console(stderr=True)
     if args.resume and not Path(args.resume).exists() and args.resume in REGISTRY:
         args.ids, args.resume = [*args.ids, args.resume], ""  # `run --resume adversarial`: an id, not a folder
-    jobs = args.jobs or default_jobs()
-    file_values = read_config_file(args.config) if args.config else {}
-    cache_dir = None if args.no_cache else default_cache_dir()
     plan = runner.plan(args.ids, preset=args.preset, overrides=parse_assignments(args.sets),
-                       file_values=file_values, seed=args.seed, num_seeds=args.seeds, cache_dir=cache_dir,
-                       threads=args.threads)
-    if cache_dir is not None:
-        ModelCache(cache_dir).check_writable()
-    if args.executor == "ray":
-        from limitlab.execute.ray_cluster import check_reachable, require_ray, resolve_address
-
-        require_ray()
-        check_reachable(resolve_address(args.ray_address))
-    if args.resume is not None:
-        run_dir = rundir.resumable(args.out, plan.identity(), run_dir=Path(args.resume) if args.resume else None)
-        rundir.point_latest(run_dir.parent, run_dir)
-    else:
-        run_dir = rundir.create(args.out, plan.identity())
-    tasks = plan.all_tasks()
-    try:
-        with Live(len(tasks), console=console, bars=console.is_terminal) as live:
-            results = runner.run(plan, run_dir, jobs=jobs, executor=args.executor, resume=args.resume is not None,
-                                 on_result=live.result, on_event=live.event, ray_address=args.ray_address,
-                                 on_kept=lambda r: live.result(r, resumed=True))
-    except KeyboardInterrupt:
-        print(f"error: interrupted; what finished is kept: continue with limitlab run --resume {run_dir}",
-              file=sys.stderr)
+                       file_values=read_config_file(args.config) if args.config else {}, seed=args.seed,
+                       num_seeds=args.seeds, threads=args.threads,
+                       cache_dir=None if args.no_cache else default_cache_dir())
+    results = _execute(plan, args)
+    if results is None:
         return 130
-    rundir.write_results(run_dir, results)
-    html = write_report(results, run_dir)
-    print_summary(results, title=f"limitlab · {run_dir}")
-    console.print(f"report: {html}")
+    from limitlab.report import print_summary
+
+    print_summary(results, title=f"limitlab · {results.run_dir}")
+    print(f"report: {results.run_dir / 'index.html'}", file=sys.stderr)
     return 1 if any(r.verdict == "error" for r in results) else 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from limitlab import sweeps as sweep
+    from limitlab.cache import default_cache_dir
+    from limitlab.config import parse_assignments, read_config_file
+    from limitlab.report import print_summary
+
+    grid = sweep.parse_grid(args.grid)
+    plan = sweep.plan(args.study, grid, preset=args.preset, seed=args.seed, seeds=args.seeds,
+                      overrides=parse_assignments(args.sets), threads=args.threads,
+                      file_values=read_config_file(args.config) if args.config else {},
+                      cache_dir=None if args.no_cache else default_cache_dir())
+    results = _execute(plan, args, report=False)
+    if results is None:
+        return 130
+    done = sweep.Sweep(args.study, grid, list(results), results.run_dir)
+    done.write(results.run_dir)
+    print_summary([done.summary()], title=f"limitlab sweep · {results.run_dir}")
+    print(f"report: {results.run_dir / 'index.html'}; table: {results.run_dir / 'sweep.csv'}", file=sys.stderr)
+    return 1 if any(r.verdict == "error" for r in results) else 0
+
+
+def _execute(plan, args: argparse.Namespace, *, report: bool = True):
+    """Run a plan with the live display; None if interrupted (what finished is kept for --resume)."""
+    from rich.console import Console
+
+    from limitlab import api
+    from limitlab.report.live import Live
+
+    console = Console(stderr=True)
+    resume: bool | str = False if args.resume is None else (args.resume or True)
+    try:
+        with Live(len(plan.all_tasks()), console=console, bars=console.is_terminal) as live:
+            return api.execute(plan, out=args.out, jobs=args.jobs or default_jobs(), executor=args.executor,
+                               ray_address=args.ray_address, resume=resume, on_result=live.result,
+                               on_event=live.event, on_kept=lambda r: live.result(r, resumed=True), report=report)
+    except KeyboardInterrupt:
+        latest = args.out / "latest"
+        where = f" {latest.resolve()}" if latest.exists() else ""
+        print(f"error: interrupted; what finished is kept: continue with --resume{where}", file=sys.stderr)
+        return None
 
 
 def _audit(args: argparse.Namespace, argv: list[str]) -> int:
@@ -215,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "audit":
             return _audit(args, argv)
         return _show(args, rerender=args.command == "report")

@@ -149,6 +149,10 @@ class MetricValues(Mapping):
         return self._metrics.get(name)
 
 
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
 def _metric(name: str, data: Any) -> Metric:
     metric = Metric(**data)
     if not (metric.value is None or isinstance(metric.value, (int, float))) or isinstance(metric.value, bool):
@@ -221,6 +225,24 @@ class Result:
 
     def metric(self, name: str) -> float | None:
         return self.metrics[name].value
+
+    def __repr__(self) -> str:  # short: a notebook prints Results often, and figures hold a lot of data
+        seeds = f" on {sum(s['verdict'] == self.verdict for s in self.seeds)}/{len(self.seeds)} seeds" \
+            if len(self.seeds) > 1 else ""
+        return (f"<Result {self.study}: {self.verdict}{seeds}, {len(self.metrics)} metrics, "
+                f"{len(self.figures)} figures>")
+
+    def _repr_html_(self) -> str:
+        """The verdict, its evidence and the metric table, for notebooks (every string escaped)."""
+        import html
+
+        rows = "".join(
+            f"<tr><td><code>{html.escape(k)}</code></td><td>{_number(m.value)}"
+            f"{' ± ' + _number(m.spread) if m.spread is not None else ''}</td><td>{html.escape(m.unit)}</td>"
+            f"<td>{html.escape(m.description)}</td></tr>" for k, m in self.metrics.items())
+        return (f"<div><b>{html.escape(self.study)}</b>: <b>{html.escape(self.verdict)}</b>"
+                f"<p>{html.escape(self.evidence)}</p><table><tr><th>metric</th><th>value</th><th>unit</th>"
+                f"<th>what it is</th></tr>{rows}</table></div>")
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(dataclasses.asdict(self))

@@ -1,7 +1,7 @@
 """Run folders: where a run's files go, how `runs/latest` follows it, and which run `--resume` continues.
 
     OUT/<stamp>/run.json              what the run is (its identity: kind, studies, preset, seeds, configs)
-    OUT/<stamp>/studies/<id>.seedK.json   each finished task, written as it arrives
+    OUT/<stamp>/studies/<task key>.json   each finished task (e.g. adversarial.seed0), written as it arrives
     OUT/<stamp>/results.json          every study's Result (aggregated over seeds)
     OUT/<stamp>/figures/<study>-<figure>.png, OUT/<stamp>/index.html
     OUT/latest -> <stamp>             pointed at the run when it *starts*, so a killed run can be resumed
@@ -116,18 +116,18 @@ def point_latest(out: Path, run_dir: Path) -> None:
     os.replace(tmp, latest)
 
 
-def task_path(run_dir: Path, study: str, seed: int) -> Path:
-    return Path(run_dir) / "studies" / f"{study}.seed{seed}.json"
+def task_path(run_dir: Path, key: str) -> Path:
+    return Path(run_dir) / "studies" / f"{key}.json"
 
 
-def write_task(run_dir: Path, result: Result) -> None:
-    atomic_write_bytes(task_path(run_dir, result.study, result.provenance["seed"]), result.to_json().encode())
+def write_task(run_dir: Path, key: str, result: Result) -> None:
+    atomic_write_bytes(task_path(run_dir, key), result.to_json().encode())
 
 
-def read_task(run_dir: Path, study: str, seed: int) -> Result | None:
-    """A finished task's stored Result, or None (missing, unreadable, or from another version)."""
+def read_task(run_dir: Path, key: str) -> Result | None:
+    """A finished task's stored Result (`key` as `Task.key`), or None (missing, unreadable, other version)."""
     try:
-        return Result.from_json(task_path(run_dir, study, seed).read_text(encoding="utf-8"))
+        return Result.from_json(task_path(run_dir, key).read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError):
         return None
 

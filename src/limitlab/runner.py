@@ -48,10 +48,16 @@ class Task:
     threads: int
     figures: bool = False  # draw this task's figures (the first seed of each study)
     progress: bool = False  # kept for callers of earlier versions; progress now travels as events
+    point: str = ""  # in a sweep, the grid point ("p003"); its settings are in `overrides`
+
+    @property
+    def group(self) -> str:
+        """The tasks aggregated together: one study (at one grid point), every seed."""
+        return f"{self.study}.{self.point}" if self.point else self.study
 
     @property
     def key(self) -> str:
-        return f"{self.study}.seed{self.seed}"
+        return f"{self.group}.seed{self.seed}"
 
     def crashed(self, why: str, details: str | None = None) -> Result:
         """The "error" Result of this task, with `why` as its evidence."""
@@ -64,15 +70,17 @@ class Task:
 
 @dataclass
 class Plan:
-    tasks: dict[str, list[Task]] = field(default_factory=dict)  # study id -> one task per seed
-    studies: dict[str, Study] = field(default_factory=dict)
+    tasks: dict[str, list[Task]] = field(default_factory=dict)  # group (a study id) -> one task per seed
+    studies: dict[str, Study] = field(default_factory=dict)  # group -> its configured study
     preset: str = "default"
+    kind: str = "run"  # "run" | "sweep"
+    extra: dict[str, Any] = field(default_factory=dict)  # more of the identity (a sweep's grid)
 
     def identity(self) -> dict[str, Any]:
-        """What `--resume` compares: the studies, preset, seeds and resolved configs."""
-        return {"kind": "run", "preset": self.preset,
-                "studies": {sid: {"config": as_dict(self.studies[sid].config), "seeds": [t.seed for t in ts]}
-                            for sid, ts in self.tasks.items()}}
+        """What `--resume` compares: the kind, studies, preset, seeds and resolved configs."""
+        return {"kind": self.kind, "preset": self.preset, **self.extra,
+                "studies": {g: {"config": as_dict(self.studies[g].config), "seeds": [t.seed for t in ts]}
+                            for g, ts in self.tasks.items()}}
 
     def all_tasks(self) -> list[Task]:
         """Every task, seed by seed: parallel workers start on different studies, not on one study's seeds."""
@@ -128,10 +136,11 @@ def check_requirements(studies: Sequence[type[Study]]) -> None:
 
 def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str, Any] | None = None,
          file_values: Mapping[str, Any] | None = None, seed: int = 0, num_seeds: int | None = None,
-         cache_dir: Path | None = None, threads: int = 1, progress: bool = False) -> Plan:
+         cache_dir: Path | None = None, threads: int = 1, progress: bool = False, figures: bool = True) -> Plan:
     """Resolve and validate every study's config (raising ConfigError) before anything runs.
 
-    `num_seeds=None` runs each study over its preset's seeds (`Study.seeds`: 3 at the default preset)."""
+    `num_seeds=None` runs each study over its preset's seeds (`Study.seeds`: 3 at the default preset);
+    `figures` has the first seed of each study draw its figures."""
     ids = list(dict.fromkeys(ids)) or [s.id for s in all_studies()]
     check_seed(seed, num_seeds)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
@@ -145,7 +154,7 @@ def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str,
         check_seed(seed, count)
         out.studies[sid] = study
         out.tasks[sid] = [Task(sid, preset, per[sid], seed + k, str(cache_dir) if cache_dir else None, threads,
-                               figures=k == 0) for k in range(count)]
+                               figures=figures and k == 0) for k in range(count)]
     return out
 
 
@@ -271,7 +280,7 @@ def aggregate(study: Study, results: Sequence[Result]) -> Result:
 
 def finished(run_dir: Path, task: Task, study: Study) -> Result | None:
     """The stored Result of a task, if it finished with the same config and seed (for --resume)."""
-    result = rundir.read_task(run_dir, task.study, task.seed)
+    result = rundir.read_task(run_dir, task.key)
     if result is None or result.verdict == "error" or result.config != as_dict(study.config):
         return None
     return result
@@ -283,21 +292,21 @@ def run(p: Plan, run_dir: Path, *, jobs: int = 1, executor: str = "local", resum
     """Execute a plan; write each finished task's Result as it arrives; one (aggregated) Result per study.
 
     With `resume`, a task already stored in `run_dir` with the same config is kept, not run (`on_kept`)."""
-    done: dict[tuple[str, int], Result] = {}
+    done: dict[str, Result] = {}
     todo: list[Task] = []
     for t in p.all_tasks():
-        old = finished(run_dir, t, p.studies[t.study]) if resume else None
+        old = finished(run_dir, t, p.studies[t.group]) if resume else None
         if old is not None:
-            done[t.study, t.seed] = old
+            done[t.key] = old
             (on_kept or on_result)(old)
         else:
             todo.append(t)
     for task, result in execute.results(todo, run_dir, jobs=jobs, executor=executor, worker=run_task,
                                         on_event=on_event, ray_address=ray_address):
-        rundir.write_task(run_dir, result)
-        done[task.study, task.seed] = result
+        rundir.write_task(run_dir, task.key, result)
+        done[task.key] = result
         on_result(result)
-    return [aggregate(p.studies[sid], [done[sid, t.seed] for t in tasks]) for sid, tasks in p.tasks.items()]
+    return [aggregate(p.studies[group], [done[t.key] for t in tasks]) for group, tasks in p.tasks.items()]
 
 
 __all__ = ["Plan", "Task", "aggregate", "consensus", "environment", "plan", "run", "run_task", "seed_summary"]

@@ -9,8 +9,6 @@ import functools
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 from limitlab.data.arrays import ArrayDataset, Split
 
@@ -21,6 +19,10 @@ NUM_TEST = 360
 @functools.lru_cache(maxsize=1)
 def digits() -> Split:
     """The digits split: 1,077 train, 360 validation, 360 test images (stratified, fixed)."""
+    # scikit-learn's datasets module takes seconds to import: only when the digits are asked for.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
     bunch = load_digits()
     x = (bunch.images / 16.0).astype(np.float32)[:, None]
     y = bunch.target.astype(np.int64)

@@ -38,7 +38,8 @@ class Live:
                 self.progress.remove_task(self.loops.pop(key))
 
     def result(self, r: Result, *, resumed: bool = False) -> None:
-        for key in [k for k in self.loops if k[0] == f"{r.study}.seed{r.provenance.get('seed')}"]:
+        seed = f".seed{r.provenance.get('seed')}"
+        for key in [k for k in self.loops if k[0].startswith(r.study) and k[0].endswith(seed)]:
             self.progress.remove_task(self.loops.pop(key))
         self.progress.advance(self.overall)
         mark = MARKS.get(tone(r), "[magenta]![/]")

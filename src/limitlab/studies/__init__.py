@@ -10,3 +10,20 @@ from limitlab.studies import (  # noqa: F401  (each import registers one study)
     extrapolation, sorting, syntax,  # reasoning
     interpretability, automl, scale,
 )
+
+
+def _callable_package() -> None:
+    """`limitlab.studies()` lists the studies (the package is also where they live)."""
+    import sys
+    import types
+
+    class _Studies(types.ModuleType):
+        def __call__(self):
+            from limitlab.api import studies
+
+            return studies()
+
+    sys.modules[__name__].__class__ = _Studies
+
+
+_callable_package()
