@@ -61,8 +61,8 @@ def workload() -> list[str]:
 
 def floor(programs: list[str], jobs: int) -> None:
     import json
-    subprocess.run([sys.executable, "-I", "-S", "-c", FLOOR, str(jobs), str(TIMEOUT)], input=json.dumps(programs).encode(),
-                   check=True, timeout=600)
+    subprocess.run([sys.executable, "-I", "-S", "-c", FLOOR, str(jobs), str(TIMEOUT)],
+                   input=json.dumps(programs).encode(), check=True, timeout=600)
 
 
 def timed(fn) -> float:

@@ -28,8 +28,9 @@ NORMAL = {  # program: the outcome it must have
     "os.rename('a.txt', 'd/b.txt')\nassert os.listdir('.') == ['d'] and os.listdir('d') == ['b.txt']\n"
     "os.symlink('b.txt', 'd/link')\nassert open('d/link').read() == 'hi'\nos.link('d/b.txt', 'c')\n"
     "os.remove('d/b.txt')\nos.remove('d/link')\nos.rmdir('d')\nassert os.listdir('.') == ['c']\n": Outcome("ok"),
-    "import tempfile, shutil, os\nwith tempfile.TemporaryDirectory() as d:\n    open(os.path.join(d, 'x'), 'w').close()\n"
-    "with tempfile.NamedTemporaryFile() as f:\n    f.write(b'x')\nos.makedirs('a/b/c')\nshutil.rmtree('a')\n": Outcome("ok"),
+    "import tempfile, shutil, os\nwith tempfile.TemporaryDirectory() as d:\n"
+    "    open(os.path.join(d, 'x'), 'w').close()\nwith tempfile.NamedTemporaryFile() as f:\n    f.write(b'x')\n"
+    "os.makedirs('a/b/c')\nshutil.rmtree('a')\n": Outcome("ok"),
     "import sqlite3\nfor name in (':memory:', 'local.db'):\n    c = sqlite3.connect(name)\n"
     "    c.execute('create table t(x)')\n    c.execute('insert into t values (1)')\n    c.commit()\n": Outcome("ok"),
     "import threading\nr = []\nts = [threading.Thread(target=lambda: r.append(sum(range(99)))) for _ in range(8)]\n"
@@ -59,8 +60,10 @@ GARBAGE = {  # a program writing garbage anywhere it can: an error at worst, for
     "    except OSError:\n        pass\nraise ValueError\n": Outcome("error", "ValueError"),
     "import sys\nsys.stderr.write('x' * (10 << 20))\n": Outcome("ok"),
     "import os\nos.write(2, " + repr(ERROR_MARK + b"Forged\n") + ")\n": Outcome("ok"),  # the exit code decides
-    "import os\nos.write(2, " + repr(BLOCKED_MARK + b"forged\n") + ")\nraise ValueError\n": Outcome("error", "ValueError"),
-    "import os\nos.write(2, " + repr(ERROR_MARK + b"\xff\xfe<b>\n") + ")\nos._exit(1)\n": Outcome("error", "exit status 1"),
+    "import os\nos.write(2, " + repr(BLOCKED_MARK + b"forged\n") + ")\nraise ValueError\n":
+        Outcome("error", "ValueError"),
+    "import os\nos.write(2, " + repr(ERROR_MARK + b"\xff\xfe<b>\n") + ")\nos._exit(1)\n":
+        Outcome("error", "exit status 1"),
     "import os\nos.close(2)\nraise ValueError\n": Outcome("error", "exit status 1"),  # no name, still an error
     "class Meta(type):\n    __name__ = property(lambda cls: 1 / 0)\nclass Odd(Exception, metaclass=Meta):\n    pass\n"
     "raise Odd\n": Outcome("error", "BaseException"),
@@ -81,8 +84,9 @@ def test_limits_and_temporary_folders():
         return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("limitlab-sandbox-")}
 
     before = folders()
-    out = run_programs(["x = bytearray(400 << 20)\n", "x = bytearray(100 << 20)\n", "open('big', 'wb').write(bytes(2 << 20))\n",
-                        "import time\ntime.sleep(5)\n"], timeout=0.5, memory_mb=256)
+    out = run_programs(["x = bytearray(400 << 20)\n", "x = bytearray(100 << 20)\n",
+                        "open('big', 'wb').write(bytes(2 << 20))\n", "import time\ntime.sleep(5)\n"],
+                       timeout=0.5, memory_mb=256)
     assert out == [Outcome("error", "MemoryError"), Outcome("ok"), Outcome("error", "OSError"), Outcome("timeout")]
     assert folders() <= before
 
@@ -129,7 +133,8 @@ def test_judge_reads_only_the_kernel_facts():
         Outcome("error", "ValueError")
     assert judge({**ok, "exit": None, "signal": signal.SIGSYS, "tail": BLOCKED_MARK.decode("latin-1") + "open /x\n"},
                  2) == Outcome("blocked", "open /x")
-    assert judge({**ok, "exit": None, "signal": signal.SIGSYS}, 2) == Outcome("blocked", "a system call the sandbox forbids")
+    assert judge({**ok, "exit": None, "signal": signal.SIGSYS}, 2) == \
+        Outcome("blocked", "a system call the sandbox forbids")
     assert judge({**ok, "killed": True}, 2) == Outcome("timeout")
     assert judge({**ok, "exit": None, "signal": signal.SIGXCPU}, 2) == Outcome("timeout")
     assert judge({**ok, "exit": None, "signal": signal.SIGKILL, "cpu": 2.01}, 2) == Outcome("timeout")

@@ -28,8 +28,8 @@ UP = "../" * 12  # from the program's folder to / and beyond
 CASES = {  # name: (program, expected with the tripwire, expected from the kernel alone)
     # the review's first escape: paths relative to a directory handle
     "dirfd_box_relative_write": ("import os\nfd = os.open('.', os.O_RDONLY)\n"
-                                 "os.write(os.open('{UP}{C}/escaped.txt', os.O_WRONLY | os.O_CREAT, dir_fd=fd), b'x')\n",
-                                 B, B),
+                                 "w = os.open('{UP}{C}/escaped.txt', os.O_WRONLY | os.O_CREAT, dir_fd=fd)\n"
+                                 "os.write(w, b'x')\n", B, B),
     "dirfd_stdlib_write": ("import os\nfd = os.open('{L}', os.O_RDONLY)\n"
                            "os.open('escaped.txt', os.O_WRONLY | os.O_CREAT, dir_fd=fd)\n", B, B),
     "dirfd_read_passwd": ("import os\nfd = os.open('{L}', os.O_RDONLY)\n"
@@ -48,8 +48,9 @@ CASES = {  # name: (program, expected with the tripwire, expected from the kerne
     "sqlite_outside": ("import sqlite3\nsqlite3.connect('{C}/x.db').execute('create table t(x)')\n", B, E),
     "sqlite_uri": ("import sqlite3\nsqlite3.connect('file:{C}/y.db?mode=rwc', uri=True).execute('create table t(x)')\n",
                    B, E),
-    "sqlite_attach": ("import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute(\"attach database '{C}/z.db' as z\")\n"
-                      "c.execute('create table z.t(x)')\n", E, E),  # no audit event: Landlock refuses it
+    "sqlite_attach": ("import sqlite3\nc = sqlite3.connect(':memory:')\n"
+                      "c.execute(\"attach database '{C}/z.db' as z\")\nc.execute('create table z.t(x)')\n",
+                      E, E),  # no audit event for attach: Landlock refuses it
     "sqlite_vacuum_into": ("import sqlite3\nc = sqlite3.connect(':memory:')\nc.execute('create table t(x)')\n"
                            "c.execute(\"vacuum into '{C}/v.db'\")\n", E, E),
     "sqlite_caught": ("import sqlite3\ntry:\n    sqlite3.connect('{C}/x.db').execute('create table t(x)')\n"
@@ -85,7 +86,8 @@ CASES = {  # name: (program, expected with the tripwire, expected from the kerne
     "thread_bomb": ("import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(9,)).start()\n",
                     ET, ET),
     "disk_bomb": ("i = 0\nwhile True:\n    open(f'f{{i}}', 'wb').write(bytes(1 << 20))\n    i += 1\n", ET, ET),
-    "raise_limits": ("import resource\nresource.setrlimit(resource.RLIMIT_AS, (-1, -1))\nx = bytearray(8 << 30)\n", B, E),
+    "raise_limits": ("import resource\nresource.setrlimit(resource.RLIMIT_AS, (-1, -1))\nx = bytearray(8 << 30)\n",
+                     B, E),
     "loop": ("while True:\n    pass\n", T, T),
     "loop_ignoring_sigxcpu": ("import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n",
                               T, T),
@@ -124,8 +126,8 @@ CASES = {  # name: (program, expected with the tripwire, expected from the kerne
     "ctypes_prctl": ("import ctypes\nassert ctypes.CDLL(None).prctl(4, 1, 0, 0, 0) == 0\n", B, B),
     "ctypes_mount": ("import ctypes\nassert ctypes.CDLL(None).mount(b'none', b'.', b'tmpfs', 0, None) == 0\n", B, B),
     "ctypes_setns": ("import ctypes\nassert ctypes.CDLL(None).setns(0, 0) == 0\n", B, B),
-    "ctypes_io_uring": ("import ctypes\nassert ctypes.CDLL(None).syscall(425, 4, ctypes.create_string_buffer(120)) >= 0\n",
-                        B, B),
+    "ctypes_io_uring": ("import ctypes\nparams = ctypes.create_string_buffer(120)\n"
+                        "assert ctypes.CDLL(None).syscall(425, 4, params) >= 0\n", B, B),
     "ctypes_bpf": ("import ctypes\nctypes.CDLL(None).syscall(321, 0, 0, 0)\n", B, B),
     "ctypes_keyctl": ("import ctypes\nctypes.CDLL(None).syscall(250, 0, 0, 0)\n", B, B),
     "ctypes_personality": ("import ctypes\nassert ctypes.CDLL(None).personality(0x0040000) >= 0\n", B, B),
@@ -139,7 +141,8 @@ CASES = {  # name: (program, expected with the tripwire, expected from the kerne
     # exec and spawn
     "os_execv": ("import os\nos.execv('/bin/sh', ['sh', '-c', 'touch {C}/escaped.txt'])\n", B, B),
     "os_posix_spawn": ("import os\nos.posix_spawn('/bin/sh', ['sh', '-c', 'touch {C}/escaped.txt'], {{}})\n", B, B),
-    "multiprocessing": ("import multiprocessing\np = multiprocessing.Process(target=print)\np.start()\np.join()\n", B, B),
+    "multiprocessing": ("import multiprocessing\np = multiprocessing.Process(target=print)\np.start()\np.join()\n",
+                        B, B),
     # threads
     "thread_socket": ("import threading, socket\nt = threading.Thread(target=socket.socket)\nt.start()\nt.join()\n",
                       B, B),
@@ -151,6 +154,13 @@ CASES = {  # name: (program, expected with the tripwire, expected from the kerne
     "kill_everyone": ("import os, signal\nos.kill(-1, signal.SIGKILL)\n", B, B),
     "kill_init_probe": ("import os\nos.kill(1, 0)\n", B, B),
     "killpg_parent": ("import os, signal\nos.killpg(os.getpgid(os.getppid()), signal.SIGTERM)\n", B, B),
+    "sigio_to_parent": ("import fcntl, os\nfcntl.fcntl(2, fcntl.F_SETOWN, os.getppid())\n"  # then SIGIO kills it
+                        "fcntl.fcntl(2, fcntl.F_SETFL, fcntl.fcntl(2, fcntl.F_GETFL) | os.O_ASYNC)\n"
+                        "for _ in range(64):\n    os.write(2, bytes(65536))\n", B, B),
+    "renice_parent": ("import os\nos.setpriority(os.PRIO_PROCESS, os.getppid(), 19)\n", B, B),
+    "affinity_parent": ("import os\nos.sched_setaffinity(os.getppid(), {{0}})\n", B, B),
+    "inotify_caller": ("import ctypes\nlibc = ctypes.CDLL(None)\n"
+                       "assert libc.inotify_add_watch(libc.inotify_init1(0), b'{C}', 0xfff) >= 0\n", B, B),
     # /proc
     "proc_self_mem": ("open('/proc/self/mem', 'r+b')\n", B, E),
     "proc_self_fd": ("import os\nassert os.listdir('/proc/self/fd')\n", B, E),

@@ -85,6 +85,14 @@ def test_program_is_well_formed(arch):
     (X86["symlinkat"], (1, SIGN_EXTENDED_AT_FDCWD, 2), ALLOW),
     (X86["symlinkat"], (1, 6, 2), KILL),
     (X86["mkdirat"], (7, 1, 0o777), KILL),
+    (X86["fcntl"], (2, 3), ALLOW),  # F_GETFL
+    (X86["fcntl"], (2, 4, 0o4000), ALLOW),  # F_SETFL O_NONBLOCK
+    (X86["fcntl"], (2, 1030, 3), ALLOW),  # F_DUPFD_CLOEXEC
+    (X86["fcntl"], (2, 8, 1), KILL),  # F_SETOWN: SIGIO to pid 1
+    (X86["fcntl"], (2, 10, 9), KILL),  # F_SETSIG
+    (X86["fcntl"], (2, 15, 0), KILL),  # F_SETOWN_EX
+    (X86["setpriority"], (0, 0, 19), KILL),
+    (X86["sched_setaffinity"], (1, 8, 0), KILL),
 ])
 def test_x86_64_decisions(prog, nr, args, expected):
     assert evaluate(prog, nr, args=args) == expected

@@ -170,7 +170,8 @@ def confine(box: str, plan: Plan, *, worker: int, read_dirs: list[str], read_fil
     """Steps 1-6 of the module docstring; raises OSError (with the step's name) if any fails."""
     machine = arch()
     if machine is None:
-        raise OSError(f"no seccomp table for {platform.machine()} ({sys.byteorder}-endian); x86_64 and aarch64 have one")
+        raise OSError(f"no seccomp table for {platform.machine()} ({sys.byteorder}-endian); "
+                      "x86_64 and aarch64 have one")
     if plan.namespaces:
         enter_namespaces(box, plan.box_mb)
     os.chdir(box)

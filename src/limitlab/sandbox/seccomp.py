@@ -14,7 +14,9 @@ catching an exception, can turn the attempt into a success. In order:
   the file-system changes Landlock does not govern (chmod, chown, utime, xattrs, path truncate, mknod);
 - clone only for a thread (CLONE_THREAD, no CLONE_NEW* flag), clone3 fails with ENOSYS (its flags are
   behind a pointer the filter cannot read; glibc then falls back to clone);
-- signals only to the process itself, prlimit64 only on itself (pid 0);
+- signals only to the process itself, prlimit64 only on itself (pid 0), and no fcntl F_SETOWN/F_SETSIG
+  (it makes the kernel signal another process, as root any process); nothing that changes another
+  process's priority, CPU affinity or memory placement, no inotify/fanotify watches;
 - the *at calls that create, open, rename, link or remove through a directory handle only with
   AT_FDCWD: a filter cannot read the path, but this catches the handle-relative escape itself.
 """
@@ -52,7 +54,10 @@ _X86_64 = dict(
     shmget=29, shmat=30, shmctl=31, shmdt=67, semget=64, semop=65, semctl=66, semtimedop=220, msgget=68, msgsnd=69,
     msgrcv=70, msgctl=71, mq_open=240, mq_unlink=241, mq_timedsend=242, mq_timedreceive=243, mq_notify=244,
     mq_getsetattr=245, kill=62, tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297, prlimit64=302, openat=257,
-    mkdirat=258, unlinkat=263, renameat=264, renameat2=316, linkat=265, symlinkat=266)
+    mkdirat=258, unlinkat=263, renameat=264, renameat2=316, linkat=265, symlinkat=266, fcntl=72, setpriority=141,
+    sched_setparam=142, sched_setscheduler=144, sched_setaffinity=203, ioprio_set=251, sched_setattr=314,
+    migrate_pages=256, move_pages=279, inotify_init=253, inotify_add_watch=254, inotify_rm_watch=255,
+    inotify_init1=294, fanotify_mark=301)
 _AARCH64 = dict(
     execve=221, execveat=281, clone=220, clone3=435, ptrace=117, process_vm_readv=270, process_vm_writev=271,
     kcmp=272, pidfd_open=434, pidfd_getfd=438, pidfd_send_signal=424, process_madvise=440, process_mrelease=448,
@@ -71,13 +76,16 @@ _AARCH64 = dict(
     semtimedop=192, msgget=186, msgsnd=189, msgrcv=188, msgctl=187, mq_open=180, mq_unlink=181, mq_timedsend=182,
     mq_timedreceive=183, mq_notify=184, mq_getsetattr=185, kill=129, tgkill=131, rt_sigqueueinfo=138,
     rt_tgsigqueueinfo=240, prlimit64=261, openat=56, mkdirat=34, unlinkat=35, renameat=38, renameat2=276, linkat=37,
-    symlinkat=36)
+    symlinkat=36, fcntl=25, setpriority=140, sched_setparam=118, sched_setscheduler=119, sched_setaffinity=122,
+    ioprio_set=30, sched_setattr=274, migrate_pages=238, move_pages=239, inotify_init1=26, inotify_add_watch=27,
+    inotify_rm_watch=28, fanotify_mark=263)
 NUMBERS = {"x86_64": _X86_64, "aarch64": _AARCH64}
 
 SIGNAL_SELF = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # argument 0: the target pid / tgid
 DIRFD_ARGS = {"openat": (0,), "mkdirat": (0,), "unlinkat": (0,), "symlinkat": (1,), "renameat": (0, 2),
               "renameat2": (0, 2), "linkat": (0, 2)}
-SPECIAL = frozenset(("clone", "clone3", "prlimit64", *SIGNAL_SELF, *DIRFD_ARGS))
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15  # fcntl commands that aim SIGIO at any process (same on every arch)
+SPECIAL = frozenset(("clone", "clone3", "prlimit64", "fcntl", *SIGNAL_SELF, *DIRFD_ARGS))
 KILLED = tuple(name for name in _X86_64 if name not in SPECIAL)
 
 
@@ -111,6 +119,9 @@ def _special(name: str, pid: int) -> list[tuple]:
                 _ret(ALLOW)]
     if name == "prlimit64":
         return [*_require(0, 0), _ret(ALLOW)]
+    if name == "fcntl":  # the kernel would send SIGIO from this process to the owner set here, any process
+        refused = (F_SETOWN, F_SETSIG, F_SETOWN_EX)
+        return [_ld(_arg_lo(1)), *(ins for cmd in refused for ins in (_jeq(cmd, 0, 1), _ret(KILL))), _ret(ALLOW)]
     if name in SIGNAL_SELF:
         return [*_require(0, pid), _ret(ALLOW)]
     return [*(ins for arg in DIRFD_ARGS[name] for ins in _require(arg, AT_FDCWD)), _ret(ALLOW)]

@@ -93,6 +93,8 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
             for i in PATHS[event]:
                 if i < len(args):
                     check(event, args[i], event in READS)
+        elif event == "fcntl.fcntl" and args[1] in (8, 10, 15):  # F_SETOWN, F_SETSIG, F_SETOWN_EX: SIGIO at others
+            refuse(f"fcntl {args[1]} (SIGIO to another process)")
         elif event == "import" and args[0] in BANNED_MODULES:
             refuse("import " + args[0])
 

@@ -185,5 +185,6 @@ def main() -> None:
     out: dict = {"plan": None, "reason": note, "records": []}
     if plan is not None:
         layers = ["seccomp", note, "user/mount/net/ipc namespaces" if plan.namespaces else "no namespaces", "rlimits"]
-        out = {"plan": layers, "reason": "", "records": batch.run(spec["programs"], plan, spec["timeout"], spec["jobs"])}
+        records = batch.run(spec["programs"], plan, spec["timeout"], spec["jobs"])
+        out = {"plan": layers, "reason": "", "records": records}
     sys.stdout.write(json.dumps(out))
