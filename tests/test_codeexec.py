@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_limits_and_temporary_folders():
 
 
 def processes_under(folder: str) -> dict[int, str]:
-    """pid -> current folder of every process working somewhere under `folder`."""
+    """pid -> the name of the current folder of every process working somewhere under `folder`."""
     found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -100,7 +101,7 @@ def processes_under(folder: str) -> dict[int, str]:
         except OSError:
             continue  # gone, or not ours to look at
         if cwd.startswith(folder):
-            found[int(pid)] = cwd
+            found[int(pid)] = os.path.basename(cwd)
     return found
 
 
@@ -111,13 +112,14 @@ def test_programs_die_with_their_worker(tmp_path):
                                "print(run_programs(['import time\\ntime.sleep(30)'], timeout=30))"],
                               env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(processes_under(str(tmp_path))) < 2:
-        time.sleep(0.05)  # the worker (in the run's folder) and its program (in p0 below it)
+    while time.monotonic() < deadline and sorted(processes_under(str(tmp_path)).values())[-1:] != ["p0"]:
+        time.sleep(0.05)  # until the program is in its folder (p0, below the worker's)
     found = processes_under(str(tmp_path))
     if len(found) < 2:
         caller.kill()
         pytest.skip("cannot see the sandboxed processes' folders here (not root?)")
-    [worker] = [pid for pid, cwd in found.items() if not cwd.endswith("/p0")]
+    [worker] = [pid for pid in found if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                == caller.pid]
     os.kill(worker, signal.SIGKILL)
     out, _ = caller.communicate(timeout=20)
     assert "not-run" in out and "worker failed" in out  # the caller says so; no traceback, no hang
@@ -180,6 +182,11 @@ def test_no_usable_sandbox_runs_nothing(monkeypatch, fresh_probe, worker, words)
 
 def test_the_worker_reports_why_there_is_no_sandbox(monkeypatch):
     from limitlab.sandbox import confine, worker
+
+    monkeypatch.setattr(confine, "_sys", lambda *args: 2)  # a kernel with Landlock ABI 2 (Linux 5.19)
+    with pytest.raises(OSError, match="ABI 2 .* truncating"):
+        confine.landlock_abi()
+    monkeypatch.undo()
 
     batch = worker.Batch(tempfile.gettempdir(), [], True)
     monkeypatch.setattr(confine, "landlock_abi", lambda: (_ for _ in ()).throw(OSError("Landlock: not in this kernel")))

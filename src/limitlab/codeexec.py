@@ -9,36 +9,47 @@ Threat model. The programs are hostile-or-clumsy Python source; the machine's ke
 trusted. Enforced by the kernel, for every program:
 - seccomp-bpf (`limitlab.sandbox.seccomp`): no new process or exec, no ptrace or other process's memory,
   no socket or socketpair of any family, no namespace or mount change, no bpf/io_uring/keyctl/perf/
-  userfaultfd/personality/prctl, no chmod/chown/utime/xattr change, no signal to another process, no
-  resource limit change of another process, no *at call through a directory handle; a refused call
-  kills the process (SIGSYS) on the spot. Calls of another ABI (i386, x32) kill too;
-- Landlock: the standard library and shared-library folders readable, the program's own folder read and
-  write, nothing else reachable (no /etc, /proc, /home or the caller's folder: EACCES); no TCP (ABI >= 4),
-  no signal or abstract unix socket out of the domain (ABI >= 6);
+  userfaultfd/personality/prctl, no chmod/chown/utime/xattr change, no signal to another process (kill,
+  tgkill, fcntl F_SETOWN), no priority, affinity or resource-limit change of another process, no *at
+  call through a directory handle (dir_fd); a refused call kills the process (SIGSYS) on the spot, so
+  it cannot be caught. Calls of another ABI (i386, x32) kill too, newer calls than the table fail (ENOSYS);
+- Landlock (ABI >= 3): the standard library and shared-library folders readable, the program's own folder
+  read and write, nothing else reachable (no /etc, /proc, /home or the caller's folder: EACCES); no TCP
+  (ABI >= 4), no signal or abstract unix socket out of the domain (ABI >= 6);
 - where the kernel allows unprivileged namespaces: a new user namespace without capabilities, a network
   namespace with no interface up, a private IPC namespace, and a mount namespace whose program folder is a
   16 MB tmpfs that disappears with the process;
-- rlimits (soft = hard): CPU seconds, address space (`memory_mb`), 1 MB per file, 64 open files, threads
-  (in the user namespace), no core dumps; the worker kills a program at `timeout` seconds of wall time
-  and any leftover child dies with the worker (PR_SET_PDEATHSIG). Only descriptors 0-2 are open: stdin
-  and stdout are /dev/null, stderr is a pipe the worker reads, bounded, after the program is gone.
-The verdict comes from the kernel: SIGSYS is "blocked", a kill at the deadline or SIGXCPU is "timeout",
-exit 0 is "ok", anything else "error". A program can only make its own outcome worse (e.g. print a fake
-error name); it cannot write to the worker or the caller, and garbage anywhere is an "error", never a crash.
+- rlimits (soft = hard): CPU seconds, address space (`memory_mb`), 1 MB per file, 64 open files, 32
+  threads (in the user namespace), no core dumps; the worker kills a program at `timeout` seconds of wall
+  time, and a program outliving its worker dies with it (PR_SET_PDEATHSIG). Only descriptors 0-2 are
+  open: stdin and stdout are /dev/null, stderr a pipe that only the worker reads, keeping its last 4 KB.
+The verdict comes from the kernel, read by the parent: SIGSYS is "blocked", a kill at the deadline or
+at the CPU limit is "timeout", exit 0 is "ok", anything else "error" (for exit 1, with the exception's
+name from the wrapper's last stderr line: a label only). A program can make its own outcome worse (a fake
+name, a self-inflicted SIGSYS), never better: nothing it writes is read as "ok". It cannot write to the
+worker or the caller, and garbage on stderr, or a malformed record, is an "error", never a crash.
 
 A tripwire only (`limitlab.sandbox.tripwire`): a PEP 578 audit hook refuses opening paths outside the
-folder, sockets, processes, ctypes and the like, and names the attempt. It turns an attempt the kernel
-would answer with a catchable error (a Landlock EACCES) into "blocked" and gives the outcome its label,
-but a program that reaches into its interpreter can switch it off; the kernel rules above then still hold.
+folder, sockets, processes, ctypes and the like, and names the attempt; it refuses by a system call the
+filter kills, so that too cannot be caught. It turns an attempt the kernel answers with a catchable error
+(a Landlock EACCES, e.g. sqlite3 opening an outside file) into "blocked", but a program that reaches into
+its interpreter can switch it off; the kernel's rules above then still hold.
 
-Out of scope: kernel exploits (the filter narrows, not removes, the kernel's surface); reading the
-metadata of outside paths (stat, readlink: Landlock does not cover them); timing and other side channels;
-denial of service beyond the limits above (e.g. memory pressure within `memory_mb` per program, CPU within
-`timeout`); programs that catch a kernel refusal after switching the tripwire off end "error" or even
-"ok" (but changed nothing outside their folder).
+The price of the filter: ordinary calls it forbids end "blocked" even inside the program's own folder:
+chmod/utime (shutil.copy's copymode, Path.touch on a file), os.open(dir_fd=...), os.fwalk, asyncio's
+event loop (a socketpair), SQLite as root outside a user namespace (it fchowns its files).
 
-Where the kernel offers too little (not Linux, no seccomp table for the CPU, no Landlock), nothing is
-executed: every outcome is "not-run" with the reason, and `sandbox_available()` says so beforehand.
+Out of scope: kernel exploits (the filter narrows, not removes, the kernel's surface); the metadata of
+outside paths (stat, access, readlink: Landlock does not cover them); timing and other side channels;
+denial of service within the limits (memory pressure within `memory_mb` per program, CPU within `timeout`,
+the kernel's audit log line per killed program); a program that switched the tripwire off and catches a
+kernel refusal (EACCES) may end "ok", having changed nothing outside its folder.
+
+Where the kernel offers too little (not Linux, no seccomp table for the CPU (x86_64 and aarch64 have one),
+no Landlock ABI >= 3, i.e. Linux < 6.2), nothing is executed: every outcome is "not-run" with the reason,
+and `sandbox_available()` says so beforehand. Namespaces are a layer on top: where they are refused
+(containers, AppArmor's restriction of unprivileged user namespaces) programs run under seccomp, Landlock
+and the rlimits alone, in a folder on disk (bounded by 1 MB a file and by time only).
 """
 from __future__ import annotations
 
@@ -94,8 +105,7 @@ def judge(record: object, cpu_limit: float) -> Outcome:
     if not record.get("started"):
         return Outcome("not-run", "sandbox setup failed: " + _printable(str(record.get("setup", ""))))
     sig, code, cpu, tail = (record.get(k) for k in ("signal", "exit", "cpu", "tail"))
-    number = (int, float)
-    if not (isinstance(tail, str) and isinstance(cpu, number) and (sig is None) != (code is None)
+    if not (isinstance(tail, str) and isinstance(cpu, (int, float)) and (sig is None) != (code is None)
             and all(x is None or (isinstance(x, int) and not isinstance(x, bool)) for x in (sig, code))):
         return Outcome("error", "malformed record")  # not what the worker writes: trust none of it
     if record.get("killed") or sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit):

@@ -1,14 +1,16 @@
 """The kernel side of the sandbox: what a freshly forked child does to itself before a line of the program runs.
 
 `confine()` is called by the trusted worker in the child, in this order (each step needs the previous):
-1. namespaces (when `Plan.namespaces`): a new user namespace (mapped to the caller's own uid/gid), with a
-   new mount, network (no interface but a downed loopback: no network) and IPC namespace; the box is a
-   fresh size-capped tmpfs, visible only in this mount namespace, so it vanishes with the process;
+1. namespaces (when `Plan.namespaces`): a new user namespace (uid/gid 1000 inside, the caller's own
+   outside: the only mapping an unprivileged process may write), with a new mount, network (no interface
+   but a downed loopback: no network) and IPC namespace; the box is a fresh size-capped tmpfs, visible
+   only in this mount namespace, so it vanishes with the process;
 2. resource limits, soft = hard so the program cannot raise them: CPU seconds, address space, file size,
    open files, no core dumps, and the number of processes/threads (per user namespace since Linux 5.14,
    so only where there is a fresh one);
 3. no_new_privs, not dumpable, die with the worker (PR_SET_PDEATHSIG);
-4. Landlock: read-only access to the interpreter's standard library and shared-library folders, read and
+4. Landlock, ABI 3 at least (Linux 6.2; before it, open(O_RDONLY | O_TRUNC) emptied any file one could
+   read): read-only access to the interpreter's standard library and shared-library folders, read and
    write in the box, nothing else (not /etc, /proc, /home, the caller's folder ...); TCP bind/connect
    refused (ABI 4+), signals and abstract unix sockets scoped to the domain (ABI 6+);
 5. every capability dropped (the user namespace gives a full set);
@@ -40,6 +42,8 @@ READ_FILE, READ_DIR, WRITE_FILE, TRUNCATE = 1 << 2, 1 << 3, 1 << 1, 1 << 14
 BOX_RIGHTS = sum(1 << b for b in (1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14))  # no exec, devices or ioctl
 TMPFS_OPTIONS = "size={mb}m,nr_inodes=4096,mode=0700"
 INNER_ID = 1000
+MIN_LANDLOCK_ABI = 3
+LOG_SAME_EXEC_OFF = 1  # landlock_restrict_self (ABI 7): no audit line per refusal, which a program could flood
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -94,9 +98,11 @@ def arch() -> str | None:
 
 
 def landlock_abi() -> int:
-    """The kernel's Landlock ABI version; OSError if there is none (kernel < 5.13 or not in the lsm= list)."""
-    return _ok(_sys(LANDLOCK_CREATE_RULESET, None, 0, 1),
-               "Landlock (needs Linux >= 5.13 with landlock among the enabled LSMs)")
+    """The kernel's Landlock ABI version; OSError if there is none, or one older than `MIN_LANDLOCK_ABI`."""
+    abi = _ok(_sys(LANDLOCK_CREATE_RULESET, None, 0, 1), "Landlock (needs Linux >= 6.2 with landlock among the LSMs)")
+    if abi < MIN_LANDLOCK_ABI:  # before ABI 3, open(O_RDONLY | O_TRUNC) truncated any file one could read
+        raise OSError(f"Landlock ABI {abi} (Linux < 6.2) does not stop truncating readable files; ABI 3 does")
+    return abi
 
 
 def _write(path: str, text: str) -> None:
@@ -133,9 +139,9 @@ def set_limits(plan: Plan) -> None:
 def landlock(box: str, read_dirs: list[str], read_files: list[str], rw_files: list[str]) -> int:
     """Restrict this process to the rules in the module docstring; returns the ABI used."""
     abi = landlock_abi()
-    fs = (1 << 13) - 1 | (1 << 13 if abi >= 2 else 0) | (TRUNCATE if abi >= 3 else 0) | (1 << 15 if abi >= 5 else 0)
+    fs = (1 << 15) - 1 | (1 << 15 if abi >= 5 else 0)  # bits 0-12 (ABI 1), refer (2), truncate (3), ioctl_dev (5)
     attr = _RulesetAttr(fs, 0b11 if abi >= 4 else 0, 0b11 if abi >= 6 else 0)
-    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct as that ABI knows it
     ruleset = _ok(_sys(LANDLOCK_CREATE_RULESET, ctypes.byref(attr), size, 0), "landlock_create_ruleset")
     try:
         rules = [(box, BOX_RIGHTS)] + [(d, READ_FILE | READ_DIR) for d in read_dirs]
@@ -147,7 +153,7 @@ def landlock(box: str, read_dirs: list[str], read_files: list[str], rw_files: li
                 _ok(_sys(LANDLOCK_ADD_RULE, ruleset, 1, ctypes.byref(rule), 0), f"landlock_add_rule {path}")
             finally:
                 os.close(fd)
-        _ok(_sys(LANDLOCK_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+        _ok(_sys(LANDLOCK_RESTRICT_SELF, ruleset, LOG_SAME_EXEC_OFF if abi >= 7 else 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
     return abi

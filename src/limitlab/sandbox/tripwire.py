@@ -72,7 +72,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
         if not any(real == r or real.startswith(r + sep) for r in (read_roots if read else write_roots)):
             refuse(f"{event} {real}")
 
-    def judge(event: str, args: tuple) -> None:
+    def decide(event: str, args: tuple) -> None:
         if event == "open":
             path, mode, flags = (tuple(args) + (None, None, None))[:3]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -93,15 +93,14 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
             for i in PATHS[event]:
                 if i < len(args):
                     check(event, args[i], event in READS)
-        elif event == "fcntl.fcntl" and args[1] in (8, 10, 15):  # F_SETOWN, F_SETSIG, F_SETOWN_EX: SIGIO at others
+        elif event == "fcntl.fcntl" and args[1] in (8, 10, 15):  # F_SETOWN, F_SETSIG, F_SETOWN_EX: SIGIO to others
             refuse(f"fcntl {args[1]} (SIGIO to another process)")
         elif event == "import" and args[0] in BANNED_MODULES:
             refuse("import " + args[0])
 
-
     def hook(event: str, args: tuple) -> None:
         try:
-            judge(event, args)
+            decide(event, args)
         except BaseException:  # a path the checks cannot even read (bad type, embedded NUL ...): refused too
             refuse(event)
 
@@ -113,11 +112,10 @@ def run(code: str) -> None:
     write, exit_now = os.write, os._exit
     try:
         exec(compile(code, "<program>", "exec"), {"__name__": "__main__", "__builtins__": builtins})
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            name = "SystemExit"
-        else:
+    except SystemExit as exc:  # as the interpreter reads it: None, 0 or False is success, anything else not
+        if exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0):
             exit_now(0)
+        name = "SystemExit"
     except BaseException as exc:  # anything the program raised is its result, to be named
         try:
             name = type(exc).__name__

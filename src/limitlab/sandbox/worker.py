@@ -1,8 +1,9 @@
 """The sandbox worker: a trusted `python -I -S` process that forks one confined child per program.
 
-It reads {"programs", "timeout", "cpu", "memory", "jobs", "src"} as JSON on stdin, probes which plan
-works (namespaces first, then without), runs the programs `jobs` at a time, and writes one raw record
-per program as JSON on stdout: whether the child finished its setup ("started", else the setup error),
+It reads {"programs", "timeout", "cpu", "memory", "jobs", "tripwire", "namespaces", "src"} as JSON on
+stdin, probes which plan works (namespaces first, then without), runs the programs `jobs` at a time, and
+writes {"plan": the layers in force or null, "reason": why there is none, "records": [...]} on stdout,
+one raw record per program: whether the child finished its setup ("started", else the setup error),
 its exit code or signal, whether the worker killed it at its deadline, its CPU time, and the last bytes
 of its stderr. It judges nothing: `limitlab.codeexec` turns the records into outcomes. It never reads
 anything from a child except that bounded stderr tail and the setup pipe, which the child closes before
@@ -28,6 +29,8 @@ READ_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/dev/urandom", "/dev/random
 
 
 class Child:
+    """One running program: its pipes (setup, stderr), a pidfd to wait on and signal, what it has sent."""
+
     def __init__(self, k: int, pid: int, ready: int, err: int, now: float) -> None:
         self.k, self.pid, self.ready, self.err = k, pid, ready, err
         self.pidfd = os.pidfd_open(pid)
@@ -37,14 +40,13 @@ class Child:
 class Batch:
     """The paths every child may use, and the loop that runs children and collects their records."""
 
-    def __init__(self, root: str, stdlib: list[str], tripwire: bool) -> None:
-        self.root, self.worker, self.tripwire = root, os.getpid(), tripwire
-        existing = [os.path.realpath(p) for p in stdlib if os.path.exists(p)]
-        self.stdlib = [p for p in existing if os.path.isdir(p)]
+    def __init__(self, root: str, stdlib: list[str], hook: bool) -> None:
+        self.root, self.worker, self.hook = root, os.getpid(), hook
+        stdlib = [os.path.realpath(p) for p in stdlib if os.path.exists(p)]  # folders, and maybe a zip file
         libs = {os.path.realpath(p) for p in LIB_DIRS if os.path.isdir(p)}
         libs |= {os.path.realpath(os.path.join(p, "lib")) for p in (sys.base_prefix, sys.base_exec_prefix)}
-        self.read_dirs = sorted(libs | set(self.stdlib))
-        self.read_files = [os.path.realpath(p) for p in (*READ_FILES, *existing) if os.path.isfile(p)]
+        self.read_dirs = sorted(libs | {p for p in stdlib if os.path.isdir(p)})
+        self.read_files = [os.path.realpath(p) for p in (*READ_FILES, *stdlib) if os.path.isfile(p)]
 
     def run(self, programs: list[str], plan: confine.Plan, timeout: float, jobs: int) -> list[dict]:
         records, todo, running = [None] * len(programs), list(range(len(programs)))[::-1], {}
@@ -103,7 +105,7 @@ class Batch:
             shutil._use_fd_functions = False  # rmtree by path: the filter kills handle-relative (dir_fd) calls
             confine.confine(box, plan, worker=self.worker, read_dirs=self.read_dirs, read_files=self.read_files,
                             rw_files=[os.devnull])
-            if self.tripwire:
+            if self.hook:
                 tripwire.install(box, (*self.read_dirs, *self.read_files), (os.devnull,))
             for name in [m for m in sys.modules if m.split(".")[0] in ("limitlab", "ctypes", "_ctypes")]:
                 del sys.modules[name]  # so that `import ctypes` is an import the tripwire sees
@@ -160,31 +162,33 @@ def plans(spec: dict) -> list[confine.Plan]:
             for ns in spec.get("namespaces", (True, False))]
 
 
-def probe(batch: Batch, spec: dict) -> tuple[confine.Plan | None, str]:
-    """The first plan under which a trivial program runs to the end, or None and why none does."""
+def probe(batch: Batch, spec: dict) -> tuple[confine.Plan | None, list[str] | str]:
+    """The first plan under which a trivial program runs to the end and the layers it has, or None and why
+    no plan works."""
     if confine.arch() is None:
         return None, f"no seccomp filter for this machine ({os.uname().machine})"
     try:
         abi = confine.landlock_abi()
     except OSError as exc:
         return None, str(exc)
-    reasons = []
+    failed = []
     for plan in plans(spec):
         [rec] = batch.run(["pass"], plan, 5.0, 1)
         if rec["started"] and rec["exit"] == 0:
-            return plan, "; ".join([f"Landlock ABI {abi}", *(f"no namespaces ({r})" for r in reasons)])
-        reasons.append(rec["setup"] or f"probe ended with exit {rec['exit']} signal {rec['signal']}")
-    return None, "; ".join(dict.fromkeys(reasons))
+            spaces = "user/mount/net/ipc namespaces" if plan.namespaces else "no namespaces" + "".join(
+                f" ({why})" for why in failed[:1])
+            return plan, ["seccomp", f"Landlock ABI {abi}", spaces, "rlimits"]
+        failed.append(rec["setup"] or f"a trivial program ended with exit {rec['exit']}, signal {rec['signal']}")
+    return None, "; ".join(dict.fromkeys(failed))
 
 
 def main() -> None:
     spec = json.loads(sys.stdin.buffer.read())
     sys.path[:] = [p for p in sys.path if p != spec["src"]]  # the program sees the standard library only
     batch = Batch(os.getcwd(), list(sys.path), bool(spec["tripwire"]))
-    plan, note = probe(batch, spec)
-    out: dict = {"plan": None, "reason": note, "records": []}
+    plan, layers = probe(batch, spec)
+    out = {"plan": None, "reason": layers, "records": []}
     if plan is not None:
-        layers = ["seccomp", note, "user/mount/net/ipc namespaces" if plan.namespaces else "no namespaces", "rlimits"]
         records = batch.run(spec["programs"], plan, spec["timeout"], spec["jobs"])
         out = {"plan": layers, "reason": "", "records": records}
     sys.stdout.write(json.dumps(out))
