@@ -46,10 +46,12 @@ the kernel's audit log line per killed program); a program that switched the tri
 kernel refusal (EACCES) may end "ok", having changed nothing outside its folder.
 
 Where the kernel offers too little (not Linux, no seccomp table for the CPU (x86_64 and aarch64 have one),
-no Landlock ABI >= 3, i.e. Linux < 6.2), nothing is executed: every outcome is "not-run" with the reason,
-and `sandbox_available()` says so beforehand. Namespaces are a layer on top: where they are refused
-(containers, AppArmor's restriction of unprivileged user namespaces) programs run under seccomp, Landlock
-and the rlimits alone, in a folder on disk (bounded by 1 MB a file and by time only).
+no Landlock ABI >= 3, i.e. Linux < 6.2), nothing is executed: `run_programs` raises SandboxUnavailableError
+(a caller that forgot to check cannot mistake "nothing ran" for "nothing ran to the end"), and
+`sandbox_available()` says so beforehand, cheaply. A single program whose confinement failed (after the
+sandbox worked for a trivial one) is "not-run", with the reason. Namespaces are a layer on top: where
+they are refused (containers, AppArmor's restriction of unprivileged user namespaces) programs run under
+seccomp, Landlock and the rlimits alone, in a folder on disk (bounded by 1 MB a file and by time only).
 """
 from __future__ import annotations
 
@@ -68,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from limitlab.errors import ConfigError
+from limitlab.errors import ConfigError, LimitlabError
 from limitlab.sandbox.tripwire import BLOCKED_MARK, ERROR_MARK
 
 Status = Literal["ok", "error", "timeout", "blocked", "not-run"]
@@ -123,10 +125,23 @@ def judge(record: object, cpu_limit: float) -> Outcome:
     return Outcome("error", name if _NAME.fullmatch(name) else f"exit status {code}")
 
 
+class SandboxUnavailableError(LimitlabError, RuntimeError):
+    """Generated code cannot run here under the OS sandbox (nothing was executed), or the sandbox's worker
+    failed on the way (`lost`: programs may have run, under the sandbox, but no outcome is known)."""
+
+    def __init__(self, reason: str, *, lost: bool = False) -> None:
+        end = "no outcome is known" if lost else "nothing was executed"
+        super().__init__(f"no OS sandbox for generated code ({reason}); it needs Linux >= 6.2 with Landlock and "
+                         f"seccomp on x86_64 or aarch64; {end}")
+        self.reason = reason
+
+
 def _worker(programs: list[str], *, timeout: float, memory_mb: int, jobs: int, tripwire: bool = True,
-            namespaces: tuple[bool, ...] = (True, False)) -> tuple[dict | None, str]:
-    """Run the worker on `programs`; (its parsed output, "") or (None, why it failed). `namespaces`: the
-    plans the worker may use (with, then without namespaces); tests narrow it to check the fallback."""
+            namespaces: tuple[bool, ...] = (True, False)) -> dict:
+    """The worker's report on `programs` (with the layers in force), or SandboxUnavailableError. `namespaces`:
+    the plans the worker may use (with, then without namespaces); tests narrow it to check the fallback."""
+    if sys.platform != "linux":
+        raise SandboxUnavailableError(f"this is {sys.platform}")
     spec = {"programs": programs, "timeout": timeout, "cpu": math.ceil(timeout) + 1, "memory": memory_mb << 20,
             "jobs": jobs, "tripwire": tripwire, "namespaces": namespaces, "src": _SRC}
     budget = math.ceil(len(programs) / jobs) * (timeout + 5.0) + 30  # a generous ceiling for the worker itself
@@ -136,9 +151,9 @@ def _worker(programs: list[str], *, timeout: float, memory_mb: int, jobs: int, t
                               env={"PATH": os.defpath}, input=json.dumps(spec).encode(), capture_output=True,
                               timeout=budget, start_new_session=True)
     except subprocess.TimeoutExpired:
-        return None, f"the sandbox worker did not finish in {budget:.0f} s"
+        raise SandboxUnavailableError(f"the sandbox worker did not finish in {budget:.0f} s", lost=True) from None
     except OSError as exc:
-        return None, f"the sandbox worker could not start: {exc}"
+        raise SandboxUnavailableError(f"the sandbox worker could not start: {exc}") from None
     finally:
         shutil.rmtree(root, ignore_errors=True)
     try:
@@ -147,22 +162,24 @@ def _worker(programs: list[str], *, timeout: float, memory_mb: int, jobs: int, t
             raise ValueError("not a worker report")
     except ValueError:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
-        return None, f"the sandbox worker failed (exit {proc.returncode}): {_printable(err[-1] if err else '')}"
-    return out, ""
+        why = _printable(err[-1] if err else "no message")
+        raise SandboxUnavailableError(f"the sandbox worker failed (exit {proc.returncode}): {why}", lost=True) from None
+    if not isinstance(out.get("plan"), list):
+        raise SandboxUnavailableError(_printable(str(out.get("reason"))))
+    return out
 
 
 @functools.cache
 def _probe() -> tuple[str | None, tuple[str, ...]]:
-    if sys.platform != "linux":
-        return f"the sandbox needs Linux (seccomp, Landlock); this is {sys.platform}", ()
-    out, why = _worker(["pass"], timeout=1.0, memory_mb=256, jobs=1)
-    if out is None or out.get("plan") is None:
-        return why or _printable(str(out.get("reason"))), ()
+    try:
+        out = _worker(["pass"], timeout=1.0, memory_mb=256, jobs=1)
+    except SandboxUnavailableError as exc:
+        return exc.reason, ()
     return None, tuple(_printable(str(x)) for x in out["plan"])
 
 
 def sandbox_available() -> str | None:
-    """None if generated code can run here under the OS sandbox, else the reason it cannot (checked once by
+    """None if generated code can run here under the OS sandbox, else the reason it cannot (found once by
     starting the sandbox on a trivial program, then remembered for this process)."""
     return _probe()[0]
 
@@ -175,8 +192,9 @@ def sandbox_layers() -> tuple[str, ...]:
 def run_programs(programs: Sequence[str], *, timeout: float = 1.0, memory_mb: int = 512, jobs: int = 2,
                  tripwire: bool = True) -> list[Outcome]:
     """Run each program in the sandbox of the module docstring; one `Outcome` per program, in order.
-    Without a usable sandbox nothing runs and every outcome is "not-run" with the reason. `tripwire=False`
-    leaves out the audit hook, to test what the kernel's rules alone hold."""
+    Raises SandboxUnavailableError, having run nothing, where there is no usable sandbox (ask
+    `sandbox_available()` first to avoid it); a program whose own confinement failed is "not-run".
+    `tripwire=False` leaves out the audit hook, to test what the kernel's rules alone hold."""
     if isinstance(programs, str) or not all(isinstance(p, str) for p in programs):
         raise ConfigError(f"programs={type(programs).__name__}; expected a sequence of Python source strings")
     if not (isinstance(timeout, (int, float)) and 0 < timeout <= 60):
@@ -191,12 +209,6 @@ def run_programs(programs: Sequence[str], *, timeout: float = 1.0, memory_mb: in
 
 def _run(programs: list[str], *, timeout: float, memory_mb: int, jobs: int, tripwire: bool = True,
          namespaces: tuple[bool, ...] = (True, False)) -> list[Outcome]:
-    if sys.platform != "linux":
-        return [Outcome("not-run", _probe()[0] or "")] * len(programs)
-    out, why = _worker(programs, timeout=timeout, memory_mb=memory_mb, jobs=jobs, tripwire=tripwire,
-                       namespaces=namespaces)
-    if out is None or out.get("plan") is None:
-        reason = why or "no sandbox available: " + _printable(str(out.get("reason")))
-        return [Outcome("not-run", reason)] * len(programs)
+    out = _worker(programs, timeout=timeout, memory_mb=memory_mb, jobs=jobs, tripwire=tripwire, namespaces=namespaces)
     records = out["records"] + [None] * (len(programs) - len(out["records"]))
     return [judge(r, math.ceil(timeout) + 1) for r in records[:len(programs)]]
