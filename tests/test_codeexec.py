@@ -208,7 +208,8 @@ def test_layers_in_force():
 
 @pytest.mark.parametrize("kwargs, words", [
     ({"timeout": 0}, "timeout"), ({"timeout": float("nan")}, "timeout"), ({"timeout": "1"}, "timeout"),
-    ({"memory_mb": 10}, "memory_mb"), ({"jobs": 0}, "jobs"), ({"jobs": 1.5}, "jobs"),
+    ({"memory_mb": 10}, "memory_mb"), ({"memory_mb": 1 << 40}, "memory_mb"), ({"jobs": 0}, "jobs"),
+    ({"jobs": 1.5}, "jobs"), ({"jobs": 1000}, "jobs"),
 ])
 def test_bad_arguments(kwargs, words):
     with pytest.raises(ConfigError, match=words):

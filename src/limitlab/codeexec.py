@@ -199,9 +199,9 @@ def run_programs(programs: Sequence[str], *, timeout: float = 1.0, memory_mb: in
         raise ConfigError(f"programs={type(programs).__name__}; expected a sequence of Python source strings")
     if not (isinstance(timeout, (int, float)) and 0 < timeout <= 60):
         raise ConfigError(f"timeout={timeout!r}; expected 0 < timeout <= 60 seconds")
-    if not (isinstance(memory_mb, int) and 64 <= memory_mb <= 65536 and isinstance(jobs, int) and jobs >= 1):
+    if not (isinstance(memory_mb, int) and 64 <= memory_mb <= 65536 and isinstance(jobs, int) and 1 <= jobs <= 64):
         raise ConfigError(f"memory_mb={memory_mb!r}, jobs={jobs!r}; expected integers, 64 <= memory_mb <= 65536 "
-                          "and jobs >= 1")
+                          "and 1 <= jobs <= 64")
     if not programs:
         return []
     return _run(list(programs), timeout=float(timeout), memory_mb=memory_mb, jobs=jobs, tripwire=tripwire)
