@@ -9,7 +9,6 @@ catch the kernel's refusal and so may end "ok": for them, as for all, only the a
 (`test_no_trace`). The same corpus runs once more without namespaces (Landlock and seccomp only: the plan
 used where the kernel refuses unprivileged namespaces).
 """
-import hashlib
 import os
 import sysconfig
 import tempfile
@@ -205,6 +204,7 @@ def runs(tmp_path_factory):
     programs = {name: program.format(C=caller, L=stdlib, UP=UP, FD=fd) for name, (program, *_) in CASES.items()}
     before = {"caller": snapshot(caller), "passwd": Path("/etc/passwd").read_bytes(),
               "stdlib": sorted(os.listdir(stdlib)), "tmp": sorted(os.listdir(tempfile.gettempdir()))}
+
     def run(names: list[str], **options) -> dict:
         """Hangs with a short timeout, the rest with a long one (a loaded machine imports slowly)."""
         out = {}

@@ -9,7 +9,7 @@ catching an exception, can turn the attempt into a success. In order:
   only those of the native ABI;
 - numbers above `REVIEWED` (kernel syscalls newer than this table, e.g. file_setattr) fail with
   ENOSYS, as on an older kernel, and libc falls back;
-- `KILL` names: process creation and exec, ptrace and friends, sockets, namespaces and mounts, the
+- the `KILLED` names: process creation and exec, ptrace and friends, sockets, namespaces and mounts, the
   kernel's large attack surfaces (bpf, io_uring, keyctl, perf, userfaultfd), identity and clocks, and
   the file-system changes Landlock does not govern (chmod, chown, utime, xattrs, path truncate, mknod);
 - clone only for a thread (CLONE_THREAD, no CLONE_NEW* flag), clone3 fails with ENOSYS (its flags are
