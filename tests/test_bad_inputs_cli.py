@@ -150,3 +150,74 @@ def test_show_accepts_the_results_file_for_its_folder(tmp_path, capsys):
 
 def test_schema_constant_is_current():
     assert Result("a", "c.", "holds", "e.").to_dict()["schema"] == SCHEMA_VERSION
+
+
+def test_an_unwritable_model_cache_is_one_line_before_any_training(tmp_path, monkeypatch, capsys):
+    (tmp_path / "cachefile").write_text("")
+    monkeypatch.setenv("LIMITLAB_CACHE_DIR", str(tmp_path / "cachefile" / "sub"))
+    monkeypatch.chdir(tmp_path)
+    assert main([*RUN, "--out", "out"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the model cache") and "--no-cache" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_run_with_nothing_finished_leaves_nothing(tmp_path, monkeypatch, capsys):
+    from limitlab.studies.adversarial import Adversarial
+
+    def interrupt(self, ctx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Adversarial, "run", interrupt)
+    monkeypatch.chdir(tmp_path)
+    assert main([*RUN, "--out", "out", "--jobs", "1"]) == 130
+    assert "interrupted" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("empty.npz", b"", "the file is empty"),
+    ("text.pt", b"hello", "not a file torch.save wrote"),
+    ("t.csv", b"a,b\n1,2\n", "no column named 'y'"),
+    ("t.csv", b"a,y\nx,0\n", "a cell is not a number"),
+    ("t.csv", b"a,y\n1,0.5\n", "non-integer values"),
+    ("t.json", b"{}", "unknown suffix '.json'"),
+])
+def test_unreadable_data_files_are_one_data_error(tmp_path, name, content, words):
+    from limitlab.data import load_arrays
+    from limitlab.errors import DataError
+
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(DataError, match=words):
+        load_arrays(tmp_path / name, bounds=None)
+
+
+def test_a_pickled_model_given_as_data_is_refused_unrun(tmp_path):
+    import os
+    import pickle
+
+    import torch
+
+    from limitlab.data import load_arrays
+    from limitlab.errors import DataError
+
+    marker = tmp_path / "ran"
+
+    class Hostile:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"x": Hostile()}, f)
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "model.pt")
+    for name in ("evil.pt", "model.pt"):
+        with pytest.raises(DataError, match="never unpickles"):
+            load_arrays(tmp_path / name, bounds=None)
+    assert not marker.exists()
+
+
+def test_csv_tables_load_with_their_label_column(tmp_path):
+    from limitlab.data import load_arrays
+
+    (tmp_path / "t.csv").write_text("a,y,b\n1,0,2\n3,1,4\n")
+    data = load_arrays(tmp_path / "t.csv", bounds=None)
+    assert data.x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and data.y.tolist() == [0, 1]

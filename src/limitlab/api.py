@@ -13,6 +13,8 @@ of multiprocessing's spawn) needs a script's entry point under `if __name__ == "
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +99,17 @@ def execute(plan: runner.Plan, *, out: Path | None, jobs: int, executor: str = "
         check_reachable(resolve_address(ray_address))
     elif executor != "local":
         raise ConfigError(f"executor={executor!r}; expected 'local' or 'ray'")
+    before = _latest(out)
     run_dir = _run_dir(plan, out, resume) if out is not None else None
     work_dir = run_dir if run_dir is not None else _scratch()
-    results = Results(runner.run(plan, work_dir, jobs=jobs, executor=executor, resume=bool(resume) and run_dir is not None,
-                                 on_result=on_result, on_event=on_event, on_kept=on_kept, ray_address=ray_address))
+    try:
+        results = Results(runner.run(plan, work_dir, jobs=jobs, executor=executor,
+                                     resume=bool(resume) and run_dir is not None, on_result=on_result,
+                                     on_event=on_event, on_kept=on_kept, ray_address=ray_address))
+    except BaseException:
+        if run_dir is not None and not resume:
+            _forget_if_empty(out, run_dir, before)  # interrupted before anything finished: leave nothing
+        raise
     if run_dir is not None:
         from limitlab.report import render_figures, write_report
 
@@ -121,6 +130,25 @@ def _run_dir(plan: runner.Plan, out: Path, resume: bool | str | Path) -> Path:
     run_dir = rundir.resumable(out, plan.identity(), run_dir=named)
     rundir.point_latest(run_dir.parent, run_dir)
     return run_dir
+
+
+def _latest(out: Path | None) -> str | None:
+    latest = out / "latest" if out is not None else None
+    return os.readlink(latest) if latest is not None and latest.is_symlink() else None
+
+
+def _forget_if_empty(out: Path, run_dir: Path, before: str | None) -> None:
+    """Remove a run folder in which no task finished, and point `latest` back where it was."""
+    if any((run_dir / "studies").glob("*.json")):
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
+    latest = out / "latest"
+    if before is not None:
+        rundir.point_latest(out, out / before)
+    else:
+        latest.unlink(missing_ok=True)
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
 
 
 def _scratch() -> Path:

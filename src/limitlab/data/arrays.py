@@ -6,6 +6,9 @@ expected and how to fix it.
 """
 from __future__ import annotations
 
+import csv
+import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,14 +96,42 @@ def validate_arrays(
                         "map the labels to 0..C-1")
 
 
+def _read_csv(path: Path) -> dict[str, np.ndarray]:
+    """A table with a header row: the column named `y` (or `label`) holds the labels, every other the features."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise DataError(f"{path}: has {len(rows)} rows; expected a header row and at least one row of numbers")
+    header = [h.strip() for h in rows[0]]
+    label = next((h for h in ("y", "label") if h in header), None)
+    if label is None:
+        raise DataError(f"{path}: no column named 'y' or 'label' in the header ({', '.join(header[:6])}); "
+                        "name the label column y")
+    try:
+        table = np.array([[float(v) if v.strip() else np.nan for v in row] for row in rows[1:]], dtype=np.float64)
+    except ValueError as err:
+        raise DataError(f"{path}: a cell is not a number ({err}); expected numbers (empty for missing)") from None
+    if table.ndim != 2 or table.shape[1] != len(header):
+        raise DataError(f"{path}: rows of different lengths; expected {len(header)} values in every row")
+    k = header.index(label)
+    y = table[:, k]
+    if np.isnan(y).any() or (y != np.round(y)).any():
+        raise DataError(f"{path}: the {label!r} column has empty or non-integer values; expected class labels 0..C-1")
+    return {"x": np.delete(table, k, axis=1).astype(np.float32), "y": y.astype(np.int64)}
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files}
+        if suffix == ".csv":
+            return _read_csv(path)
         if suffix == ".pt":
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses anyway
+                warnings.simplefilter("ignore")
+                obj = torch.load(path, map_location="cpu", weights_only=True)
             if not isinstance(obj, dict):
                 raise DataError(f"{path}: holds a {type(obj).__name__}; expected a dict with tensors 'x' and 'y'")
             return {k: v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for k, v in obj.items()}
@@ -108,19 +139,29 @@ def _read(path: Path) -> dict[str, np.ndarray]:
             return {k: v.numpy() for k, v in load_file(path).items()}
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
-    except (OSError, ValueError, zipfile.BadZipFile, SafetensorError, RuntimeError) as err:
+    except pickle.UnpicklingError:
+        raise DataError(f"{path}: holds pickled Python objects, which limitlab never unpickles (it could run code); "
+                        "save plain tensors: torch.save({'x': x, 'y': y}, path)") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: is not UTF-8 text; save the table as UTF-8 CSV") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, SafetensorError, RuntimeError) as err:
         if isinstance(err, DataError):
             raise
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, KeyError):
+            reason = "not a file torch.save wrote"
+        if path.is_file() and path.stat().st_size == 0:
+            reason = "the file is empty"
         raise DataError(f"{path}: cannot be read as {suffix} ({reason}); "
                         "save arrays with np.savez(path, x=x, y=y)") from None
-    raise DataError(f"{path}: unknown suffix {suffix!r}; expected .npz, .pt or .safetensors with arrays x and y")
+    raise DataError(f"{path}: unknown suffix {suffix!r}; expected .npz, .pt, .safetensors (arrays x and y) or .csv")
 
 
 def load_arrays(
     path: str | Path, *, num_classes: int | None = None, bounds: Bounds | None = (0.0, 1.0),
 ) -> ArrayDataset:
-    """Load and validate a user's arrays `x` (N x ...) and `y` (N,) from .npz, .pt or .safetensors."""
+    """Load and validate a user's arrays `x` (N x ...) and `y` (N,) from .npz, .pt, .safetensors or .csv
+    (a header row; the column `y` holds the labels)."""
     path = Path(path)
     arrays = _read(path)
     missing = [k for k in ("x", "y") if k not in arrays]
