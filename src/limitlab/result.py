@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from limitlab.panels import check_panel
+
 SCHEMA_VERSION = 2
 VerdictStatus = Literal["holds", "fails", "inconclusive", "unreliable", "error"]
 # "unreliable": the measurement itself cannot be trusted (an audit's masked gradients, probabilities
@@ -84,12 +86,15 @@ class Metric:
     noise: float | None = None  # the metric's computed noise floor (e.g. ECE of a calibrated predictor on n points)
 
     @classmethod
-    def over_seeds(cls, values: Iterable[float], unit: str = "", description: str = "") -> Metric:
-        """The mean of per-seed values, with their sample standard deviation (n - 1) as the spread:
-        the same statistics the runner reports over `--seeds`."""
-        vals = [float(v) for v in values]
-        return cls(statistics.fmean(vals), unit, description, statistics.stdev(vals) if len(vals) > 1 else None,
-                   vals)
+    def over_seeds(cls, values: Iterable[float | None], unit: str = "", description: str = "", *,
+                   noise: float | None = None) -> Metric:
+        """The mean of per-seed values, with their sample standard deviation (n - 1) as the spread: the
+        statistics the runner reports over `--seeds`. None (not measured) is kept in `values`, left out
+        of the mean and spread."""
+        vals = [None if v is None else float(v) for v in values]
+        finite = [v for v in vals if v is not None]
+        return cls(statistics.fmean(finite) if finite else None, unit, description,
+                   statistics.stdev(finite) if len(finite) > 1 else None, vals, noise=noise)
 
 
 def at_least(value: float | None, threshold: float | None, *, noise: float | None = None) -> bool | None:
@@ -184,6 +189,8 @@ class Figure:
             raise ValueError(f"figure id {self.id!r}; expected letters, digits, '-' and '_' (a file name)")
         if not isinstance(self.panels, list) or not all(isinstance(p, dict) for p in self.panels):
             raise ValueError(f"figure {self.id!r}: panels must be a list of panel tables")
+        for k, panel in enumerate(self.panels):
+            check_panel(panel, where=f"figure {self.id!r} panel {k}")
 
 
 def figure_file(study: str, figure_id: str) -> str:

@@ -247,11 +247,9 @@ def over_seeds(results: Sequence[Result]) -> dict[str, Metric]:
     metrics = {}
     for name, m in results[0].metrics.items():
         values = [r.metrics[name].value if name in r.metrics else None for r in results]
-        finite = [v for v in values if v is not None]
         noises = [r.metrics[name].noise for r in results if name in r.metrics and r.metrics[name].noise is not None]
-        metrics[name] = Metric(statistics.fmean(finite) if finite else None, m.unit, m.description,
-                               statistics.stdev(finite) if len(finite) > 1 else None, values,
-                               noise=statistics.fmean(noises) if noises else None)
+        metrics[name] = Metric.over_seeds(values, m.unit, m.description,
+                                          noise=statistics.fmean(noises) if noises else None)
     return metrics
 
 

@@ -103,3 +103,16 @@ def test_a_figure_file_is_named_by_study_and_id_only(tmp_path):
     r = Result("adversarial", "c.", "holds", "e.", figures=[Figure("a", "t", [])])
     r.figures[0].file = "/etc/passwd"  # a crafted results file: the report never reads that path
     assert "data:image/png" not in write_report([r], tmp_path).read_text()
+
+
+def test_a_misspelled_panel_key_fails_where_the_figure_is_built():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown key 'ylable'"):
+        Figure("f", "t", [{**figures.lines([]), "ylable": "x"}])
+    with pytest.raises(ValueError, match="series\\[0\\]: missing key 'y'"):
+        Figure("f", "t", [{"kind": "lines", "series": [{"label": "a", "x": [1]}]}])
+    with pytest.raises(ValueError, match="kind 'pie'"):
+        Figure("f", "t", [{"kind": "pie"}])
+    for panel in PANELS:  # every builder's output is in the table
+        Figure("ok", "t", [panel])
