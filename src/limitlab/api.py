@@ -107,7 +107,7 @@ def execute(plan: runner.Plan, *, out: Path | None, jobs: int, executor: str = "
                                      resume=bool(resume) and run_dir is not None, on_result=on_result,
                                      on_event=on_event, on_kept=on_kept, ray_address=ray_address))
     except BaseException:
-        if run_dir is not None and not resume:
+        if out is not None and run_dir is not None and not resume:
             _forget_if_empty(out, run_dir, before)  # interrupted before anything finished: leave nothing
         raise
     if run_dir is not None:
@@ -173,7 +173,7 @@ def to_frame(results: Iterable[Result]) -> Any:
         for name, m in r.metrics.items():
             values = m.values if m.values is not None and len(m.values) == len(seeds) else [m.value]
             for k, value in enumerate(values):
-                lo, hi = (m.interval or [None, None])[:2]
+                lo, hi = (m.interval[0], m.interval[1]) if m.interval else (None, None)
                 rows.append({"study": r.study, "seed": seeds[k]["seed"] if k < len(seeds) else None,
                              "metric": name, "value": value, "unit": m.unit, "spread": m.spread,
                              "interval_lo": lo, "interval_hi": hi, "noise": m.noise,

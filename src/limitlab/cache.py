@@ -36,7 +36,8 @@ def digest(*parts: Any) -> str:
         if isinstance(part, torch.Tensor):
             t = part.detach().cpu().contiguous()
             h.update(f"tensor{t.dtype}{tuple(t.shape)}".encode())
-            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")  # (N, 1) may have stride 0
+            # reshape, not view: an (N, 1) tensor may have stride 0
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
         elif hasattr(part, "tobytes") and hasattr(part, "dtype"):  # numpy array
             h.update(f"array{part.dtype}{part.shape}".encode())
             h.update(part.tobytes())

@@ -213,7 +213,8 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:
-    from limitlab.report import print_summary, rerender as draw_again, write_report
+    from limitlab.report import print_summary, write_report
+    from limitlab.report import rerender as draw_again
     from limitlab.rundir import load_results
 
     results = load_results(args.run_dir)

@@ -13,7 +13,7 @@ import math
 import tomllib
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -120,7 +120,7 @@ def apply_overrides(config: C, values: Mapping[str, Any], *, source: str) -> C:
             coerced[key] = _coerce(key, types_[key], value)
         except ConfigError as err:
             raise ConfigError(f"{err} (in {source}; expected {_type_name(types_[key])})") from None
-    return dataclasses.replace(config, **coerced)
+    return dataclasses.replace(config, **coerced)  # type: ignore[type-var]  # C is a config dataclass
 
 
 def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:

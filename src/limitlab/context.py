@@ -35,7 +35,8 @@ class RichProgress(Progress):
 
     def __init__(self, label: str = "") -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _P, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as _P
 
         self.label = label
         self.console = Console(stderr=True)

@@ -17,19 +17,19 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import limitlab
-import limitlab.studies  # noqa: F401  (registers the studies)
+import limitlab.studies
 from limitlab import execute, rundir
 from limitlab.cache import ModelCache
 from limitlab.config import as_dict, field_types
 from limitlab.context import Context, Progress
 from limitlab.errors import ConfigError
 from limitlab.execute.events import Event, EventProgress
-from limitlab.result import Metric, Result
+from limitlab.result import VERDICTS, Metric, Result, VerdictStatus
 from limitlab.study import Study, all_studies, get_study
 
 MAX_SEED = 2**32 - 1  # seeds are hashed into sub-streams; keep them in a range every RNG accepts
@@ -112,7 +112,8 @@ def split_overrides(ids: Sequence[str], overrides: Mapping[str, Any], file_value
                     used.add(key)
             if key not in used:
                 valid = sorted({k for s in targets for k in field_types(get_study(s).Config)})
-                raise ConfigError(f"unknown config key {name!r} for {', '.join(targets)}; valid keys: {', '.join(valid)}")
+                raise ConfigError(f"unknown config key {name!r} for {', '.join(targets)}; "
+                                  f"valid keys: {', '.join(valid)}")
     return per
 
 
@@ -211,7 +212,7 @@ def run_task(task: Task, run_dir: str | Path, sink: Any = None) -> Result:
         "seed": task.seed, "preset": task.preset, "wall_seconds": round(time.perf_counter() - start, 3),
         "threads": task.threads, "cache_hits": ctx.cache.hits, "cache_misses": ctx.cache.misses,
         **environment(),
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     })
     if task.figures:
         render_figures(result, Path(run_dir))
@@ -222,14 +223,15 @@ def _seed_line(result: Result) -> dict[str, Any]:
     return {"seed": result.provenance.get("seed"), "verdict": result.verdict, "evidence": result.evidence}
 
 
-def consensus(verdicts: Sequence[str]) -> str:
+def consensus(verdicts: Sequence[str]) -> VerdictStatus:
     """The verdict over seeds: the seeds' common verdict; "unreliable" if any seed's measurement is;
     otherwise (the seeds disagree) "inconclusive"."""
     if "error" in verdicts:
         return "error"
     if "unreliable" in verdicts:
         return "unreliable"
-    return verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+    common = verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+    return common if common in VERDICTS else "inconclusive"  # type: ignore[return-value]
 
 
 def seed_summary(verdicts: Sequence[str]) -> str:
@@ -247,7 +249,7 @@ def over_seeds(results: Sequence[Result]) -> dict[str, Metric]:
     metrics = {}
     for name, m in results[0].metrics.items():
         values = [r.metrics[name].value if name in r.metrics else None for r in results]
-        noises = [r.metrics[name].noise for r in results if name in r.metrics and r.metrics[name].noise is not None]
+        noises = [n for r in results if name in r.metrics and (n := r.metrics[name].noise) is not None]
         metrics[name] = Metric.over_seeds(values, m.unit, m.description,
                                           noise=statistics.fmean(noises) if noises else None)
     return metrics

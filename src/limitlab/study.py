@@ -61,7 +61,7 @@ class Study(ABC, Generic[C]):
     ) -> Study[C]:
         """An instance with its config resolved: defaults -> preset -> file -> overrides."""
         try:
-            cfg = _config.resolve(cls.Config, presets=cls.presets, preset=preset,
+            cfg: C = _config.resolve(cls.Config, presets=cls.presets, preset=preset,
                                   file_values=file_values, overrides=overrides)
         except ConfigError as err:
             raise ConfigError(f"{cls.id}: {err}") from None

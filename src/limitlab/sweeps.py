@@ -152,9 +152,9 @@ class Sweep:
                 tag = ", ".join(f"{o}={v}" for o, v in zip(other, label)) or "mean ± std over seeds"
                 series.append(figures.series(tag, xs[:len(ks)], ys, lo=lo, hi=hi))
             panels.append(figures.lines(series, title=name, xlabel=x_key, ylabel=self.results[0].metrics[name].unit))
+        caption = "" if numeric else "x: " + ", ".join(f"{i}={_text(v)}" for i, v in enumerate(self.grid[x_key]))
         return [Figure(f"metrics-{i // PANELS_PER_FIGURE + 1}", f"Metrics against {x_key} (mean ± std over seeds)",
-                       panels[i:i + PANELS_PER_FIGURE],
-                       caption="" if numeric else f"x: {', '.join(f'{i}={_text(v)}' for i, v in enumerate(self.grid[x_key]))}")
+                       panels[i:i + PANELS_PER_FIGURE], caption=caption)
                 for i in range(0, len(panels), PANELS_PER_FIGURE)]
 
     def write(self, run_dir: Path) -> None:
@@ -190,7 +190,7 @@ def sweep(study: str, grid: Mapping[str, Sequence[Any]], *, seeds: int | None = 
              cache_dir=default_cache_dir() if cache else None)
     results = api.execute(p, out=Path(out) if out is not None else None, jobs=jobs, executor=executor,
                           ray_address=ray_address, resume=resume, report=False)
-    done = Sweep(study, grid, list(results), results.run_dir)
+    done = Sweep(study, {k: list(v) for k, v in grid.items()}, list(results), results.run_dir)
     if done.run_dir is not None:
         done.write(done.run_dir)
     return done

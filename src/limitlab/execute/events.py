@@ -33,10 +33,8 @@ class EventProgress(Progress):
     def track(self, items: Iterable[T], *, total: int | None = None, description: str = "") -> Iterator[T]:
         if total is None and hasattr(items, "__len__"):
             total = len(items)  # type: ignore[arg-type]
-        done = 0
-        for item in items:
+        for done, item in enumerate(items, start=1):
             yield item
-            done += 1
             self.sink.put(Event("loop", self.task, description, done, total))
 
     def log(self, message: str) -> None:

@@ -54,7 +54,8 @@ class _Pump(threading.Thread):
 
     def __init__(self, source: Any, on_event: Callable[[Event], None]) -> None:
         super().__init__(daemon=True)
-        self.source, self.on_event, self.started = source, on_event, set()
+        self.source, self.on_event = source, on_event
+        self.started: set[str] = set()
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -87,7 +88,7 @@ def pool_results(tasks: Sequence[Any], run_dir: Path, *, jobs: int, worker: Call
     events = context.SimpleQueue()
     pump = _Pump(events, on_event)
     pump.start()
-    fresh, alone = list(tasks), []
+    fresh, alone = list(tasks), list[Any]()
     try:
         while fresh or alone:
             batch, workers = (fresh, jobs) if fresh else ([alone.pop(0)], 1)

@@ -94,7 +94,7 @@ def ray_results(tasks: Sequence[Any], run_dir: Path, *, jobs: int, worker: Calla
 def _stream(ray: Any, tasks: Sequence[Any], run_dir: Path, *, jobs: int, worker: Callable,
             on_event: Callable[[Event], None]) -> Iterator[tuple[Any, Any]]:
     sink = ray.remote(num_cpus=0)(_Mailbox).remote()
-    todo, running = list(tasks), {}
+    todo, running = list(tasks), dict[Any, Any]()
     try:
         while todo or running:
             while todo and len(running) < jobs:

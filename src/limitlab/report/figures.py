@@ -8,17 +8,17 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-from limitlab.result import Figure  # noqa: E402
+from limitlab.result import Figure
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
 
 
-def _arr(values: Any) -> np.ndarray:
+def _arr(values: Any) -> Any:  # an array, or None for a missing optional series
     return np.array([np.nan if v is None else v for v in values], dtype=float) if values is not None else None
 
 

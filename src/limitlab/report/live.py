@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from limitlab.report.verdicts import label, tone
 from limitlab.result import Result
 
-MARKS = {"holds": "[green]✓[/]", "fails": "[red]✗[/]", "inconclusive": "[yellow]?[/]", "unreliable": "[dark_orange]![/]"}
+MARKS = {"holds": "[green]✓[/]", "fails": "[red]✗[/]", "inconclusive": "[yellow]?[/]",
+         "unreliable": "[dark_orange]![/]"}
 
 
 class Live:
@@ -24,7 +25,7 @@ class Live:
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=console, transient=True, disable=not bars)
         self.overall = self.progress.add_task("tasks", total=total)
-        self.loops: dict[str, Any] = {}
+        self.loops: dict[tuple[str, str], Any] = {}
 
     def event(self, e: Any) -> None:
         if e.kind == "log":
