@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from limitlab.errors import ConfigError
+from limitlab.result import Metric, MetricValues
 from limitlab.models.ranker import RankTransformer
 from limitlab.studies.sorting import Sorting, algorithm_ranks, conditions, predict_ranks, ranks, score
 
@@ -58,7 +59,7 @@ def metrics(**changes):
         m.update({f"acc_{n}_train": train, f"acc_{n}_shifted": worst, f"acc_{n}_scaled": 0.6, f"acc_{n}_length": 0.5})
     m["acc_mlp_length"] = None
     m.update({f"exact_algorithm_{k}": 1.0 for k in ("train", "shifted", "scaled", "length")})
-    return {**m, **changes}
+    return MetricValues({k: Metric(v) for k, v in {**m, **changes}.items()})
 
 
 def test_verdict_rule():
@@ -69,6 +70,9 @@ def test_verdict_rule():
                                acc_transformer_length=0.9)).status == "fails"
     assert study.judge(metrics(acc_mlp_train=0.5)).status == "inconclusive"
     assert study.judge(metrics(exact_algorithm_scaled=0.99)).status == "inconclusive"
+    # a model that did not learn the task: its flat accuracy elsewhere is no evidence either way
+    assert study.judge(metrics(acc_mlp_train=0.5, acc_mlp_shifted=0.5, acc_mlp_scaled=0.5)).status == "inconclusive"
+    assert study.judge(metrics(acc_transformer_train=None)).status == "inconclusive"  # not measured
 
 
 def test_config_checks():
@@ -76,3 +80,5 @@ def test_config_checks():
         Sorting.configure(overrides={"scale": 1.0})
     with pytest.raises(ConfigError, match="seq_len"):
         Sorting.configure(overrides={"seq_len": 1})
+    with pytest.raises(ConfigError, match="mlp_hidden"):
+        Sorting.configure(overrides={"mlp_hidden": "0"})
