@@ -1,6 +1,7 @@
 """The extrapolation study's verdict rule on hand-made metrics, and its config checks."""
 import pytest
 
+from limitlab.context import Context
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.extrapolation import Extrapolation
@@ -35,3 +36,13 @@ def test_config_checks():
         Extrapolation.configure(overrides={"functions": "sin,sin"})
     with pytest.raises(ConfigError, match="mlp_hidden"):
         Extrapolation.configure(overrides={"mlp_hidden": "64,0"})
+
+
+def test_resizing_one_arm_leaves_the_others_alone():
+    # Issue 12: the arms shared torch's global stream, so a bigger LSTM changed the 1-D fits' R^2.
+    small = {"t_test": 14.0, "dt": 0.2, "lstm_epochs": 2, "mlp_epochs": 20, "fn_epochs": 20, "functions": "sin"}
+    studies = [Extrapolation.configure(preset="tiny", overrides={**small, "lstm_hidden": h}) for h in (4, 8)]
+    runs = [study.run(Context(seed=0, threads=1)) for study in studies]
+    a, b = ({k: v.value for k, v in r.metrics.items()} for r in runs)
+    assert a["rel_in_lstm"] != b["rel_in_lstm"]  # the resized arm changed
+    assert {k: v for k, v in a.items() if "lstm" not in k} == {k: v for k, v in b.items() if "lstm" not in k}

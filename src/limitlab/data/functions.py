@@ -39,10 +39,13 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x))))
 
 
+OUTSIDE_FIT_COLUMNS = ("RMSE in", "RMSE out", "R² left", "R² right", "slope left", "f'(-1)", "slope right", "f'(1)")
+
+
 def outside_fit(x: np.ndarray, fx: np.ndarray, name: str, *, edge: float = 1.0, far: float = 1.5) -> dict[str, float]:
     """How a fit `fx` to FUNCTIONS[name] on [-edge, edge] behaves on the grid `x`: RMSE inside and outside,
     the R^2 and slope of a line through it beyond +-far on each side, and the true slope f'(+-edge)
-    (what linear extrapolation from the edge would have)."""
+    (what linear extrapolation from the edge would have), in the order of OUTSIDE_FIT_COLUMNS."""
     fn, dfn, _ = FUNCTIONS[name]
     inside, right, left = np.abs(x) <= edge, x >= far, x <= -far
     r2_left, slope_left = straightness(x[left], fx[left])

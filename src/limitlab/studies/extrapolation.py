@@ -1,28 +1,27 @@
 """Extrapolation: flexible networks fit their training window and fail outside it; physics does not.
 
-Sources: 001 (coupled pendulums, "grandfather clocks coupled by air": an LSTM matches the first ten time
-units and fails when extrapolating, while a model with the true physics, even with too few oscillators,
-keeps partial track), 003 (deep nets generalize locally). LSTM: Hochreiter & Schmidhuber 1997. ReLU
-networks extrapolate linearly: Xu et al., How neural networks extrapolate, ICLR 2021, arXiv:2009.11848.
+Sources: 001 (coupled pendulums, "grandfather clocks coupled by air": an LSTM matches the first ten time units and
+fails when extrapolating, while a model with the true physics, even with too few oscillators, keeps partial track),
+003 (deep nets generalize locally). LSTM: Hochreiter & Schmidhuber 1997. ReLU networks extrapolate linearly: Xu et
+al., How neural networks extrapolate, ICLR 2021, arXiv:2009.11848.
 
-Protocol: a chain of `num_oscillators` pendulums coupled by springs (`limitlab.data.dynamics`, SciPy
-DOP853), parameters and initial angles seeded, observed every `dt` on [0, t_test]; every model sees only
-[0, t_train]. Arms (`limitlab.models.window_fits`): an LSTM predicting the next velocity from the angles so
-far, rolled out autoregressively (inside the window after a warm-up of `warmup` time units of true
-angles, outside from the true angles up to t_train); an MLP of time (ReLU); the physics model (the right
-equations, unknown parameters and initial velocities, fitted by least squares: `dynamics.fit_system`);
-the same physics with only the first `num_modeled` oscillators (the notes' orange curve). Errors are RMSE
-in radians and relative errors (RMSE / RMS of the true angles in that window, the error of predicting 0).
-The one-dimensional form: independent ReLU MLPs fitted on [-1, 1] to each of `functions`, evaluated on
-[-3, 3]; how straight each fit is outside (R^2 of a line through it on [1.5, 3] and on [-3, -1.5]) and
-its slope there against the true function's tangent at the edge (linear extrapolation).
+Protocol: a chain of `num_oscillators` pendulums coupled by springs (`limitlab.data.dynamics`, SciPy DOP853),
+parameters and initial angles seeded, observed every `dt` on [0, t_test]; every model sees only [0, t_train]. Arms
+(`limitlab.models.window_fits`), each initialized from its own stream: an LSTM predicting the next velocity from the
+angles so far, rolled out autoregressively (inside the window after a warm-up of `warmup` time units of true angles,
+outside from the true angles up to t_train); an MLP of time (ReLU); the physics model (the right equations, unknown
+parameters and initial velocities, fitted by least squares: `dynamics.fit_system`); the same physics with only the
+first `num_modeled` oscillators (the notes' orange curve). Errors are RMSE in radians and relative errors (RMSE /
+RMS of the true angles in that window, the error of predicting 0). The one-dimensional form: independent ReLU MLPs
+fitted on [-1, 1] to each of `functions`, evaluated on [-3, 3]; how straight each fit is outside (R^2 of a line
+through it on [1.5, 3] and on [-3, -1.5]) and its slope there against the true function's tangent at the edge.
 
-Verdict: "interpolate" = the LSTM and the MLP of time both have relative error <= 0.2 inside the window;
-"fail" = both have relative error >= 0.5 outside it; "physics" = the physics model's relative error
-outside is <= 0.1 and its fitted frequencies and springs are within 5% of the true ones; "partial" = the
-model with too few oscillators has a lower relative error outside than both networks; "linear" = every 1-D
-fit has R^2 >= 0.99 on both sides outside [-1, 1]. The claim holds if all five hold; it fails if "fail"
-or "physics" does not hold (a network extrapolated, or the right physics did not); otherwise inconclusive.
+Verdict: "interpolate" = the LSTM and the MLP of time both have relative error <= 0.2 inside the window; "fail" =
+both have relative error >= 0.5 outside it; "physics" = the physics model's relative error outside is <= 0.1 and its
+fitted frequencies and springs are within 5% of the true ones; "partial" = the model with too few oscillators has a
+lower relative error outside than both networks; "linear" = every 1-D fit has R^2 >= 0.99 on both sides outside
+[-1, 1]. The claim holds if all five hold; it fails if "fail" or "physics" does not hold (a network extrapolated, or the
+right physics did not); otherwise inconclusive.
 """
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ from limitlab import figures
 from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data.dynamics import Trajectory, fit_system, random_system, simulate, trajectory
-from limitlab.data.functions import FUNCTIONS, outside_fit, rms, tangents
+from limitlab.data.functions import FUNCTIONS, OUTSIDE_FIT_COLUMNS, outside_fit, rms, tangents
 from limitlab.data.oscillator_params import param_errors, param_rows
 from limitlab.models import TrainConfig, build
 from limitlab.models.grouped_mlp import GroupedMLP
@@ -98,19 +97,21 @@ class Extrapolation(Study[ExtrapolationConfig]):
                         "fn_epochs": 3000}}
 
     def run(self, ctx: Context) -> Result:
-        cfg, m = self.config, Metrics()
-        system, q0, v0 = random_system(cfg.num_oscillators, ctx.rng("system"), damping=cfg.damping)
+        cfg, m, n = self.config, Metrics(), self.config.num_oscillators
+        system, q0, v0 = random_system(n, ctx.rng("system"), damping=cfg.damping)
         traj = trajectory(system, q0, v0, t_train=cfg.t_train, t_test=cfg.t_test, dt=cfg.dt, noise=cfg.noise,
                           rng=ctx.rng("noise"))
         truth = simulate(system, q0, v0, traj.t)  # noise-free angles: what every arm is scored against
-        lstm = SequenceLSTM(in_features=cfg.num_oscillators, out_features=cfg.num_oscillators, hidden=cfg.lstm_hidden)
-        mlp = build("mlp", in_shape=(1,), num_classes=cfg.num_oscillators, hidden=cfg.mlp_hidden)
+        with ctx.seeded_torch("init", "lstm"):  # each arm's initial weights from its own stream
+            lstm = SequenceLSTM(in_features=n, out_features=n, hidden=cfg.lstm_hidden)
+        with ctx.seeded_torch("init", "mlp"):
+            mlp = build("mlp", in_shape=(1,), num_classes=n, hidden=cfg.mlp_hidden)
         preds = {"lstm": fit_rollout(lstm, traj, dt=cfg.dt, window=cfg.lstm_window, warmup=round(cfg.warmup / cfg.dt),
                                      config=train_config(epochs=cfg.lstm_epochs, batch_size=32), ctx=ctx),
                  "mlp": fit_time_mlp(mlp, traj, ctx=ctx,
                                      config=train_config(epochs=cfg.mlp_epochs, batch_size=int(traj.train.sum())))}
-        modeled = {"physics": slice(None), "reduced": slice(0, cfg.num_modeled)}  # the oscillators each arm models
-        fits = {arm: fit_system(traj.t[traj.train], traj.q[traj.train][:, cols]) for arm, cols in modeled.items()}
+        modeled = {"physics": slice(None), "reduced": slice(0, cfg.num_modeled)}  # the oscillators each models
+        fits = {a: fit_system(traj.t[traj.train], traj.q[traj.train][:, cols]) for a, cols in modeled.items()}
         preds.update({arm: simulate(*f, traj.t) for arm, f in fits.items()})
         inside = traj.train & (traj.t > cfg.warmup + 1e-9)
         for arm, pred in preds.items():
@@ -125,10 +126,10 @@ class Extrapolation(Study[ExtrapolationConfig]):
               "largest relative error of the physics model's fitted frequencies and springs")
         m.add("damping_error", damping_error, "1/time", "absolute error of the fitted damping")
         params = Table("Physical parameters: true vs fitted on the training window", [
-            "parameter", "true", "physics fit", f"fit with {cfg.num_modeled} of {cfg.num_oscillators} oscillators"],
-            param_rows(system, fits["physics"][0], fits["reduced"][0]), caption=(
-                "Frequencies in rad/time, springs in 1/time², damping in 1/time. The reduced model's last frequency "
-                "absorbs the spring to the oscillators it leaves out."))
+            "parameter", "true", "physics fit", f"fit with {cfg.num_modeled} of {n} oscillators"],
+            param_rows(system, fits["physics"][0], fits["reduced"][0]), caption="Frequencies in rad/time, springs in "
+            "1/time², damping in 1/time. The reduced model's last frequency absorbs the spring to the oscillators it "
+            "leaves out.")
         fn_table, fn_panels = self.one_dimensional(ctx, m)
         return self.result(ctx, metrics=m, figures=self.figures(traj, truth, preds, m, fn_panels),
                            tables=[params, fn_table])
@@ -136,7 +137,8 @@ class Extrapolation(Study[ExtrapolationConfig]):
     def one_dimensional(self, ctx: Context, m: Metrics) -> tuple[Table, list[dict]]:
         """ReLU MLPs fitted on [-1, 1] to each function, evaluated on [-3, 3]."""
         cfg, x = self.config, np.linspace(-3, 3, 601)
-        model = GroupedMLP(num_groups=len(cfg.functions), hidden=cfg.fn_hidden)
+        with ctx.seeded_torch("init", "functions"):
+            model = GroupedMLP(num_groups=len(cfg.functions), hidden=cfg.fn_hidden)
         fx = fit_functions(model, cfg.functions, x, config=train_config(epochs=cfg.fn_epochs, batch_size=256), ctx=ctx)
         rows, panels = [], []
         for k, f in enumerate(cfg.functions):
@@ -152,9 +154,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
                                         title=FUNCTIONS[f][2], xlabel="x", ylabel="f(x)",
                                         ylim=(float(fn(x).min()) - 0.5, float(fn(x).max()) + 0.5),
                                         vspans=[{"x0": -1, "x1": 1, "label": "training range"}]))
-        columns = ["function", "RMSE in", "RMSE out", "R² left", "R² right", "slope left", "f'(-1)", "slope right",
-                   "f'(1)"]
-        return Table("ReLU fits outside the training range [-1, 1]", columns, rows, caption=(
+        return Table("ReLU fits outside the training range [-1, 1]", ["function", *OUTSIDE_FIT_COLUMNS], rows, caption=(
             "Slopes are those of a line through the fit on [-3, -1.5] and [1.5, 3]; f'(±1) is the slope linear "
             "extrapolation from the edge of the training range would have.")), panels
 

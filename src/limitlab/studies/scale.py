@@ -1,40 +1,36 @@
 """Scale: the numbers behind "deep learning is computationally intensive", computed rather than quoted.
 
-Simonyan, Zisserman. Very deep convolutional networks for large-scale image recognition. ICLR 2015,
-arXiv:1409.1556 (VGG16 = configuration D, 138,357,544 parameters). Krizhevsky, Sutskever, Hinton.
-ImageNet classification with deep convolutional neural networks. NeurIPS 2012 ("60 million parameters
-and 650,000 neurons"; two GPU towers, so conv2, conv4 and conv5 see half the channels); torchvision's
-single-tower AlexNet (Krizhevsky 2014, "One weird trick", 61,100,840 parameters). Kaplan et al. 2020,
-Scaling laws for neural language models (training ~ 3 x forward: the backward pass costs about twice
-the forward). Sources: 002 ("computationally intensive to train and deploy"), 001 (GPUs gave 5x-50x;
-60 million parameters, 650,000 neurons), 000 (the brain: about 1e11 neurons, 1.5e14 synapses,
+Simonyan, Zisserman. Very deep convolutional networks for large-scale image recognition. ICLR 2015, arXiv:1409.1556
+(VGG16 = configuration D, 138,357,544 parameters). Krizhevsky, Sutskever, Hinton. ImageNet classification with deep
+convolutional neural networks. NeurIPS 2012 ("60 million parameters and 650,000 neurons"; two GPU towers, so conv2,
+conv4 and conv5 see half the channels); torchvision's single-tower AlexNet (Krizhevsky 2014, "One weird trick",
+61,100,840 parameters). Kaplan et al. 2020, Scaling laws for neural language models (training ~ 3 x forward: the
+backward pass costs about twice the forward). Sources: 002 ("computationally intensive to train and deploy"), 001
+(GPUs gave 5x-50x; 60 million parameters, 650,000 neurons), 000 (the brain: about 1e11 neurons, 1.5e14 synapses,
 "roughly 10000 VGG16's").
 
-Protocol: VGG16, the 2012 network (two-tower, 227x227 input) and torchvision's single-tower AlexNet
-(224x224) are written from their published layer tables (`limitlab.models.imagenet`) as weightless
-modules on the `meta` device (no memory is allocated); the zoo models are built with
-`limitlab.models.build`. `limitlab.models.cost.count_cost` runs one forward pass and counts per image:
-parameters; multiply-accumulates (MACs) of every convolution and matrix product, from torch's
-`FlopCounterMode` (element-wise work — activations, pooling, residual sums — is not counted); neurons
-(outputs of convolution and linear layers, the paper's "units"); activations (outputs of every computing
-leaf layer, what training stores). Training compute = 6 FLOPs per MAC per example
-(2 FLOPs per MAC, forward + a backward of twice the cost). On this machine, each zoo model is trained
-with Adam on digits for `seconds_per_model` (wall clock, `limitlab.timing`) and its examples/s and
-achieved FLOP/s are measured, beside a large float32 matmul as the machine's practical peak. These
-timings vary with load, so they are tables and figures, not metrics; the metrics are the counts. No GPU
-is available, so the 5x-50x GPU speed-up of source 001 is not measured.
+Protocol: VGG16, the 2012 network (two-tower, 227x227 input) and torchvision's single-tower AlexNet (224x224) are
+written from their published layer tables (`limitlab.models.imagenet`) as weightless modules on the `meta` device
+(no memory is allocated); the zoo models are built with `limitlab.models.build`. `limitlab.models.cost.count_cost`
+runs one forward pass and counts per image: parameters; multiply-accumulates (MACs) of every convolution and matrix
+product, from torch's `FlopCounterMode` (element-wise work — activations, pooling, residual sums — is not counted);
+neurons (outputs of convolution and linear layers, the paper's "units"); activations (outputs of every computing
+leaf layer, what training stores). Training compute = 6 FLOPs per MAC per example (2 FLOPs per MAC, forward + a
+backward of twice the cost). On this machine, each zoo model is trained with Adam on digits for `seconds_per_model`
+(wall clock, `limitlab.timing`) and its examples/s and achieved FLOP/s are measured, beside a large float32 matmul
+as the machine's practical peak. These timings vary with load, so they are tables and figures, not metrics; the
+metrics are the counts. No GPU is available, so the 5x-50x GPU speed-up of source 001 is not measured.
 
-Brain comparisons (source 000's counts, configurable): brain neurons / VGG16 neurons, brain neurons /
-VGG16 parameters, brain synapses / VGG16 parameters (a synapse as one weight) and brain synapses /
-VGG16 connections (a connection = one MAC per image: weight sharing makes a convolution's connections
-far more numerous than its weights).
+Brain comparisons (source 000's counts, configurable): brain neurons / VGG16 neurons, brain neurons / VGG16
+parameters, brain synapses / VGG16 parameters (a synapse as one weight) and brain synapses / VGG16 connections (a
+connection = one MAC per image: weight sharing makes a convolution's connections far more numerous than its
+weights).
 
-Verdict: "counts" = VGG16 has exactly 138,357,544 parameters and the single-tower AlexNet exactly
-61,100,840 (the published counts); "ratio" = at least one of the four brain / VGG16 ratios rounds to
-1e4 on a log scale, i.e. lies in [10^3.5, 10^4.5) (within a factor sqrt(10) ~ 3.2 of 10000, the
-precision of "roughly 10000"). The claim holds if both hold; it fails if no ratio gives 1e4
-(whatever the counts); it is inconclusive if a ratio gives 1e4 but the counts do not match. The
-evidence names the ratios that give 1e4 and those that do not.
+Verdict: "counts" = VGG16 has exactly 138,357,544 parameters and the single-tower AlexNet exactly 61,100,840 (the
+published counts); "ratio" = at least one of the four brain / VGG16 ratios rounds to 1e4 on a log scale, i.e. lies
+in [10^3.5, 10^4.5) (within a factor sqrt(10) ~ 3.2 of 10000, the precision of "roughly 10000"). The claim holds if
+both hold; it fails if no ratio gives 1e4 (whatever the counts); it is inconclusive if a ratio gives 1e4 but the
+counts do not match. The evidence names the ratios that give 1e4 and those that do not.
 """
 from __future__ import annotations
 
@@ -122,7 +118,9 @@ class Scale(Study[ScaleConfig]):
         cfg, train = self.config, digits().train
         out = {}
         for name in ctx.progress.track(cfg.zoo_models, description="throughput"):
-            n, secs = train_throughput(build(name), train.x, train.y, seconds=cfg.seconds_per_model,
+            with ctx.seeded_torch("init", name):
+                model = build(name)
+            n, secs = train_throughput(model, train.x, train.y, seconds=cfg.seconds_per_model,
                                        batch_size=cfg.batch_size, generator=ctx.generator("batches", name))
             out[name] = (n / secs, n / secs * FLOPS_PER_MAC_TRAINING * costs[name].macs)
         return out

@@ -121,10 +121,11 @@ class Sorting(Study[SortingConfig]):
         x = ctx.rng("train").random((cfg.num_train, cfg.seq_len))
         data = ArrayDataset(torch.tensor(x, dtype=torch.float32),
                             torch.tensor(ranks(x) / (cfg.seq_len - 1), dtype=torch.float32), name="sorting")
-        if name == "mlp":
-            model = build("mlp", in_shape=(cfg.seq_len,), num_classes=cfg.seq_len, hidden=cfg.mlp_hidden)
-        else:
-            model = RankTransformer(d_model=cfg.d_model, num_layers=cfg.num_layers, dim_ff=2 * cfg.d_model)
+        with ctx.seeded_torch("init", name):  # each model's initial weights from its own stream
+            if name == "mlp":
+                model = build("mlp", in_shape=(cfg.seq_len,), num_classes=cfg.seq_len, hidden=cfg.mlp_hidden)
+            else:
+                model = RankTransformer(d_model=cfg.d_model, num_layers=cfg.num_layers, dim_ff=2 * cfg.d_model)
         fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description=f"train {name}",
             config=TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=3e-3, patience=None, eval_train=False))
         return model

@@ -90,7 +90,8 @@ class Syntax(Study[SyntaxConfig]):
         vocab = Vocab(corpus.text + held_out.text)
         codes = vocab.encode(corpus.text)
         v = len(vocab.chars)
-        model = SequenceLSTM(in_features=32, out_features=v, hidden=cfg.hidden, vocab_size=v)
+        with ctx.seeded_torch("init", "lstm"):
+            model = SequenceLSTM(in_features=32, out_features=v, hidden=cfg.hidden, vocab_size=v)
         losses = train_lstm(model, codes, seq_len=cfg.seq_len, batch_size=cfg.batch_size, steps=cfg.train_steps,
                             lr=cfg.lr, ctx=ctx, corpus_digest=corpus.digest, hidden=cfg.hidden)
         ngram = NGram(codes, len(vocab.chars), cfg.ngram_order)
