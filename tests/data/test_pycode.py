@@ -1,8 +1,8 @@
-"""Python samples: trimming windows into programs, tokenizing lines, names read and bound, real programs."""
+"""Python samples: trimming windows into programs, and whole real programs from held-out files."""
 import numpy as np
 import pytest
 
-from limitlab.data.pycode import line_tokenizes, real_programs, static_checks, trim
+from limitlab.data.pycode import real_programs, trim
 from limitlab.data.stdlib_source import Corpus
 from limitlab.errors import DataError
 
@@ -12,24 +12,6 @@ def test_trim_turns_a_window_into_a_program():
     assert trim(window) == "x = 1\nif x:\n    y = 2\n"  # from the first code line to the end of its block
     assert trim("    # just a comment\n\n  a = 1\nb = (\n") == "a = 1\n"
     assert trim("no newline at all") == ""
-
-
-def test_line_tokenizes():
-    assert line_tokenizes("    def f(x, *args):")
-    assert line_tokenizes("return self._x[1:] + 'a'  # comment")
-    assert not line_tokenizes("x = (1,")  # unclosed bracket: the line alone is not complete
-    assert not line_tokenizes("s = 'unterminated")
-    assert not line_tokenizes("a = 1 $ 2")
-
-
-def test_static_checks_by_hand():
-    program = "import os\ndef f(a):\n    return a + b\nprint(os, f)\n"
-    c = static_checks(program)
-    # names read: a, b, os, f, print; bound: os, f, a; builtins: print -> only b is undefined, 1 of 5
-    assert c == {"tokenize": 1.0, "parse": 1.0, "compile": 1.0, "undefined": pytest.approx(1 / 5)}
-    assert static_checks("return 1\n")["parse"] == 1.0 and static_checks("return 1\n")["compile"] == 0.0
-    assert static_checks("def f(:\n")["parse"] == 0.0 and static_checks("def f(:\n")["undefined"] is None
-    assert static_checks("") == {"tokenize": 0.0, "parse": 0.0, "compile": 0.0, "undefined": None}
 
 
 def test_real_programs_are_whole_top_level_statements_that_fit():

@@ -1,5 +1,5 @@
-"""Character language models of source code: the vocabulary, a character n-gram model, and sampling a
-character LSTM (`SequenceLSTM` with `vocab_size`).
+"""Character language models of source code: the vocabulary, a character n-gram model, a character LSTM
+(trained with `limitlab.models.fit` on `char_windows`) and sampling it.
 
 Shannon, Prediction and entropy of printed English, 1951 (character n-grams); Hochreiter & Schmidhuber
 1997 (LSTM); Karpathy, The unreasonable effectiveness of recurrent neural networks, 2015 (character
@@ -11,12 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch import Tensor
 
 from limitlab._modelstate import frozen
-from limitlab.cache import digest
 from limitlab.context import Context
+from limitlab.data import ArrayDataset
 from limitlab.models.lstm import SequenceLSTM
+from limitlab.models.train import History, TrainConfig, fit
 
 
 class Vocab:
@@ -32,6 +33,34 @@ class Vocab:
 
     def decode(self, codes: Sequence[int]) -> str:
         return "".join(self.chars[int(c)] for c in codes)
+
+
+class CharLSTM(SequenceLSTM):
+    """A character LSTM: codes (B, L) -> next-character logits with the class dimension second, (B, V, L), as
+    `F.cross_entropy` and `fit`'s accuracy read them; `step` (for sampling) keeps (B, L, V)."""
+
+    def __init__(self, vocab_size: int, *, hidden: int = 128, embed: int = 32) -> None:
+        super().__init__(in_features=embed, out_features=vocab_size, hidden=hidden, vocab_size=vocab_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.step(x)[0].transpose(1, 2)
+
+
+def char_windows(codes: np.ndarray, seq_len: int, *, name: str) -> ArrayDataset:
+    """Consecutive, non-overlapping windows of `seq_len` codes (x) and the codes one later (y): next-character
+    targets for teacher-forced training, truncated backpropagation through `seq_len` steps."""
+    n = (len(codes) - 1) // seq_len
+    data = torch.as_tensor(codes[:n * seq_len + 1])
+    return ArrayDataset(data[:-1].view(n, seq_len), data[1:].reshape(n, seq_len), name=name)
+
+
+def train_char_lstm(model: CharLSTM, codes: np.ndarray, held_out: np.ndarray, *, seq_len: int, config: TrainConfig,
+                    ctx: Context) -> History:
+    """Teacher-forced training on `char_windows(codes)` through `fit` (cached), with `held_out` windows as the
+    validation set: with `config.patience`, training stops where the held-out loss stops falling (and keeps
+    the best epoch's weights)."""
+    return fit(model, char_windows(codes, seq_len, name="char-windows"), ctx=ctx, config=config,
+               val=char_windows(held_out, seq_len, name="char-windows-held-out"), description="train character LSTM")
 
 
 class NGram:
@@ -62,6 +91,11 @@ class NGram:
             seq.append(int(keys[lo + rng.choice(hi - lo, p=weights / weights.sum())] % self.v))
         return np.array(seq[len(prime):])
 
+    def texts(self, vocab: Vocab, *, num_samples: int, num_chars: int, temperature: float, rng: np.random.Generator,
+              prime: str = "\n\n") -> list[str]:
+        """`num_samples` texts of `num_chars` characters, each after `prime` (the same interface as `sample_lstm`)."""
+        return [vocab.decode(self.sample(vocab.encode(prime), num_chars, temperature, rng)) for _ in range(num_samples)]
+
 
 @torch.no_grad()
 def sample_lstm(model: SequenceLSTM, vocab: Vocab, *, num_samples: int, num_chars: int, temperature: float,
@@ -77,29 +111,3 @@ def sample_lstm(model: SequenceLSTM, vocab: Vocab, *, num_samples: int, num_char
             codes.append(nxt[:, 0])
             out, state = model.step(nxt, state)
     return [vocab.decode(row) for row in torch.stack(codes, 1).tolist()]
-
-
-def train_lstm(model: SequenceLSTM, codes: np.ndarray, *, seq_len: int, batch_size: int, steps: int, lr: float,
-               ctx: Context, corpus_digest: str, hidden: int) -> list[float]:
-    """Train on random windows (truncated backpropagation through `seq_len` steps), or load from the cache."""
-    key = digest("syntax-char-lstm", corpus_digest, dict(model.state_dict()), hidden, seq_len, batch_size, steps, lr,
-                 ctx.seed)
-    hit = ctx.cache.get(key)
-    if hit is not None:
-        model.load_state_dict(hit[0])
-        return hit[1]["loss"]
-    data, gen = torch.as_tensor(codes), ctx.generator("windows")
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    model.train()
-    for _ in ctx.progress.track(range(steps), description="train character LSTM"):
-        starts = torch.randint(0, len(data) - seq_len - 1, (batch_size,), generator=gen)
-        window = data[starts[:, None] + torch.arange(seq_len + 1)]
-        loss = F.cross_entropy(model(window[:, :-1]).transpose(1, 2), window[:, 1:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.detach()))
-    ctx.cache.put(key, model.state_dict(), {"loss": losses})
-    return losses

@@ -1,31 +1,33 @@
 """Syntax without meaning: a character model trained on Python writes code that looks right and does not run.
 
-Sources: 001 (generated C++ that "does not even compile"; networks "learn a lot of the syntax ... the text
-is semantically meaningless"), 003 (no amount of data lets a model write a codebase from a description).
-Karpathy, The unreasonable effectiveness of recurrent neural networks, 2015 (character LSTMs on Linux
-source); Hochreiter & Schmidhuber 1997 (LSTM); Shannon 1951 (character n-grams).
+Sources: 001 (generated C++ that "does not even compile"; networks "learn a lot of the syntax ... the text is
+semantically meaningless"), 003 (no amount of data lets a model write a codebase from a description). Karpathy, The
+unreasonable effectiveness of recurrent neural networks, 2015 (character LSTMs writing Linux source: brackets and
+indentation right, the code meaningless); Hochreiter & Schmidhuber 1997 (LSTM); Shannon 1951 (character n-grams).
 
-Protocol: the corpus is the Python standard library on this machine (`limitlab.data.stdlib_source`:
-a fixed, sorted file selection capped at `max_chars`); held-out files (disjoint) give the "real code"
-reference. A character LSTM (`SequenceLSTM`, trained `train_steps` steps on random windows; its weights
-cached through `ctx.cache`) and a character n-gram model of order `ngram_order` (longest seen context)
-each write `num_samples` texts per temperature, `sample_chars` characters after a blank line, each made
-a program by `trim`: from its first code line to the end of that line's block (or the unfinished last
-line), with that indentation removed (the most favourable reading of a window of code); an empty result
-counts as a failure. The real-code reference is `num_samples` real programs: runs of consecutive whole
-top-level statements of the held-out files, up to `sample_chars` characters each. Measured per source:
-the fraction of non-blank lines that tokenize on their own (`tokenize`), of samples that parse
-(`ast.parse`), that compile (`compile`), that parse and run to the end in the sandbox
-(`limitlab.codeexec`: a fresh temporary folder, no network, no files outside it, `timeout` seconds), and,
-over samples that parse, the fraction of names read that are defined nowhere in the sample (nor builtins).
+Protocol: the corpus is the Python standard library on this machine (`data.stdlib_source`: a fixed, sorted file
+selection capped at `max_chars`); held-out files (disjoint) give the real-code reference and the validation text. A
+character LSTM (`models.charlm`) is trained by `models.fit` on consecutive windows of `seq_len` characters until its
+held-out loss stops falling (`patience` epochs without a new best; the best epoch is kept), capped at `train_steps`
+steps; a character n-gram model of order `ngram_order` (longest seen context) is the baseline. Each writes
+`num_samples` texts per temperature, `sample_chars` characters after a blank line, each made a program by `trim`
+(from its first code line to the end of that line's block, dedented; an empty result counts as a failure). Real code:
+`num_samples` runs of whole top-level statements of the held-out files, up to `sample_chars` characters each.
+Measured per source (`data.pycheck`), each rate with its standard error over samples as noise floor: lines that parse
+in context (read line by line, a line is kept if the lines kept so far and it are still Python, a module that parses
+or an unfinished one, else dropped), lines that tokenize alone, samples that parse, compile and run to the end in the
+sandbox (`limitlab.codeexec`, `timeout` seconds; not measured when there is no sandbox), names read never defined.
 
-Verdict: "syntax" = at its best temperature the LSTM's line-tokenize rate is >= 0.8 x that of real code;
-"meaning" = at every temperature the LSTM's samples run to the end at most half as often as real code.
-The claim holds if both hold; it fails if "meaning" does not (the samples run about as often as real
-code); otherwise (the model did not learn the surface syntax in its budget) inconclusive.
+Verdict: "syntax" = at its best temperature the share of the LSTM's lines that parse in context is >= 0.8 x that of
+real code, by a margin beyond both standard errors (surface syntax is grammar in context: brackets, blocks,
+indentation; a line alone need not tokenize, real code's multi-line statements do not); "meaning" = at every
+temperature the LSTM's samples run to the end at most half as often as real code, by a margin beyond both standard
+errors (beyond them on the other side: it does not hold; within them: not shown). The claim holds if both hold; it
+fails if "meaning" does not (the samples run about as often as real code); otherwise inconclusive.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -33,37 +35,48 @@ from typing import ClassVar
 import numpy as np
 
 from limitlab import figures
-from limitlab.codeexec import Outcome, run_programs
+from limitlab.codeexec import Outcome
 from limitlab.config import Checked, Each, Interval
 from limitlab.context import Context
-from limitlab.data.pycode import real_programs, static_checks, trim
+from limitlab.data.program_runs import STATUSES, measured, outcome_row, run_all
+from limitlab.data.pycheck import static_checks
+from limitlab.data.pycode import real_programs, trim
 from limitlab.data.stdlib_source import stdlib_corpus
-from limitlab.models.charlm import NGram, Vocab, sample_lstm, train_lstm
-from limitlab.models.lstm import SequenceLSTM
+from limitlab.models import TrainConfig
+from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
 from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
 from limitlab.study import Study, register
 
-STATUSES = ("ok", "error", "timeout", "blocked")  # what the sandbox can say about a program
-MEASURES = {"tokenize": "lines that tokenize", "parse": "samples that parse", "compile": "samples that compile",
-            "run": "samples that run to the end", "undefined": "names read but never defined"}
+MEASURES = {"context": "lines that parse in context", "tokenize": "lines that tokenize alone",
+            "parse": "samples that parse", "compile": "samples that compile", "run": "samples that run to the end",
+            "undefined": "names read but never defined"}
+
+
+def label(src: str) -> str:
+    """A source's name in the report: "real code (held out)", "character LSTM at temperature 0.8", ..."""
+    kind, _, t = src.partition("_T")
+    return "real code (held out)" if src == "real" else f"{dict(lstm='character LSTM').get(kind, 'n-gram')} at T={t}"
 
 
 @dataclass(frozen=True)
 class SyntaxConfig(Checked):
     constraints: ClassVar = {
         "max_chars": Interval(5_000), "hidden": Interval(1), "seq_len": Interval(1), "batch_size": Interval(1),
-        "train_steps": Interval(1), "lr": Interval(0, closed="neither"), "ngram_order": Interval(1, 8),
-        "temperatures": Each(Interval(0, closed="neither"), min_len=1), "num_samples": Interval(1),
+        "max_epochs": Interval(1), "patience": Interval(1), "train_steps": Interval(1),
+        "lr": Interval(0, closed="neither"), "ngram_order": Interval(1, 8),
+        "temperatures": Each(Interval(0, closed="neither"), min_len=1), "num_samples": Interval(2),
         "sample_chars": Interval(50), "timeout": Interval(0, 10, closed="right"), "num_shown": Interval(0)}
     max_chars: int = 150_000  # training corpus size (characters)
     hidden: int = 128
     seq_len: int = 64
     batch_size: int = 32
-    train_steps: int = 200
-    lr: float = 8e-3
+    max_epochs: int = 40  # passes over the corpus, at most
+    patience: int = 2  # epochs without a lower held-out loss: the plateau, where training stops
+    train_steps: int = 1500  # a cap on optimizer steps (the time budget)
+    lr: float = 2e-3  # Adam; char-rnn's default (Karpathy 2015)
     ngram_order: int = 6
     temperatures: tuple[float, ...] = (0.5, 0.8, 1.0)
-    num_samples: int = 16  # per model and temperature (and real chunks)
+    num_samples: int = 32  # per model and temperature (and real programs)
     sample_chars: int = 400
     timeout: float = 0.5  # seconds each program may run
     num_shown: int = 2  # samples per source shown in the report
@@ -78,8 +91,8 @@ class Syntax(Study[SyntaxConfig]):
     presets = {
         "tiny": {"max_chars": 20_000, "hidden": 32, "seq_len": 32, "train_steps": 20, "ngram_order": 4,
                  "temperatures": (0.7,), "num_samples": 4, "sample_chars": 150, "timeout": 0.3, "num_shown": 1},
-        "full": {"max_chars": 600_000, "hidden": 256, "seq_len": 128, "batch_size": 64, "train_steps": 3000,
-                 "lr": 2e-3, "temperatures": (0.3, 0.5, 0.8, 1.0, 1.2), "num_samples": 48, "sample_chars": 800,
+        "full": {"max_chars": 600_000, "hidden": 256, "seq_len": 128, "batch_size": 64, "train_steps": 6000,
+                 "patience": 3, "temperatures": (0.3, 0.5, 0.8, 1.0, 1.2), "num_samples": 64, "sample_chars": 800,
                  "timeout": 1.0},
     }
 
@@ -89,109 +102,99 @@ class Syntax(Study[SyntaxConfig]):
         held_out = stdlib_corpus(max_chars=max(20 * cfg.sample_chars, 20_000), skip=len(corpus.files))
         vocab = Vocab(corpus.text + held_out.text)
         codes = vocab.encode(corpus.text)
-        v = len(vocab.chars)
         with ctx.seeded_torch("init", "lstm"):
-            model = SequenceLSTM(in_features=32, out_features=v, hidden=cfg.hidden, vocab_size=v)
-        losses = train_lstm(model, codes, seq_len=cfg.seq_len, batch_size=cfg.batch_size, steps=cfg.train_steps,
-                            lr=cfg.lr, ctx=ctx, corpus_digest=corpus.digest, hidden=cfg.hidden)
+            model = CharLSTM(len(vocab.chars), hidden=cfg.hidden)
+        hist = train_char_lstm(model, codes, vocab.encode(held_out.text), seq_len=cfg.seq_len, ctx=ctx,
+                               config=TrainConfig(epochs=cfg.max_epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                                                  patience=cfg.patience, max_steps=cfg.train_steps, eval_train=False))
         ngram = NGram(codes, len(vocab.chars), cfg.ngram_order)
-        texts: dict[str, list[str]] = {}
+        size, texts = {"num_samples": cfg.num_samples, "num_chars": cfg.sample_chars}, {}
         for t in cfg.temperatures:
-            texts[f"lstm_T{t:g}"] = sample_lstm(model, vocab, num_samples=cfg.num_samples, num_chars=cfg.sample_chars,
-                                                temperature=t, generator=ctx.generator("lstm", t))
-            rng = ctx.rng("ngram", t)
-            texts[f"ngram_T{t:g}"] = [vocab.decode(ngram.sample(vocab.encode("\n\n"), cfg.sample_chars, t, rng))
-                                      for _ in range(cfg.num_samples)]
+            texts[f"lstm_T{t:g}"] = sample_lstm(model, vocab, temperature=t, generator=ctx.generator("lstm", t), **size)
+            texts[f"ngram_T{t:g}"] = ngram.texts(vocab, temperature=t, rng=ctx.rng("ngram", t), **size)
         texts["real"] = real_programs(held_out, cfg.num_samples, cfg.sample_chars, ctx.rng("real"))
         programs = {src: [trim(x) for x in xs] for src, xs in texts.items()}
-        flat = [p for ps in programs.values() for p in ps if p]
-        outcomes = iter(run_programs(flat, timeout=cfg.timeout, jobs=max(1, ctx.threads)))
-        ran = {src: [next(outcomes) if p else Outcome("error", "empty program") for p in ps]
-               for src, ps in programs.items()}
+        ran = run_all(programs, timeout=cfg.timeout, jobs=max(1, ctx.threads))
         checks = {src: [static_checks(p) for p in ps] for src, ps in programs.items()}
         metrics = self.measure(checks, ran)
         metrics.add("corpus_chars", len(corpus.text), "characters", f"training text: {len(corpus.files)} stdlib files")
-        metrics.add("final_loss", float(np.mean(losses[-20:])), "nats/char",
-                    "LSTM training loss, mean of the last 20 steps")
+        metrics.add("heldout_loss", min(hist.val_loss, default=None), "nats/char", "LSTM held-out loss (best epoch)")
+        metrics.add("train_steps", hist.steps, "steps", f"LSTM optimizer steps (stopped: {hist.stopped})")
+        metrics.add("plateaued", float(hist.stopped == "early_stop"), "yes/no", "1: the LSTM's held-out loss plateaued")
         tables = [self.outcome_table(ran), Table("Corpus", ["set", "files", "characters", "sha256"], [
-            ["training", ", ".join(corpus.files), len(corpus.text), corpus.digest[:16]],
-            ["held out (real code)", ", ".join(held_out.files), len(held_out.text), held_out.digest[:16]]])]
+            [name, ", ".join(c.files), len(c.text), c.digest[:16]] for name, c in (("training", corpus),
+                                                                                 ("held out (real code)", held_out))])]
         return self.result(ctx, metrics=metrics, figures=[self.figure(metrics)], tables=tables,
                            samples=self.samples(programs, checks, ran))
 
     def measure(self, checks: Mapping[str, list[dict]], ran: Mapping[str, list[Outcome]]) -> Metrics:
+        """Each measure's mean over a source's samples, its standard error as the noise floor (run: None if not run)."""
         metrics = Metrics()
         for src, rows in checks.items():
-            for m in ("tokenize", "parse", "compile", "undefined"):
-                values = [r[m] for r in rows if r[m] is not None]
+            per_sample = {m: [r[m] for r in rows if r[m] is not None] for m in MEASURES if m != "run"}
+            per_sample["run"] = [float(o.status == "ok" and r["parse"]) for o, r in zip(ran[src], rows)] \
+                if measured(ran[src]) else []
+            for m, values in per_sample.items():
+                se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
                 metrics.add(f"{m}_{src}", float(np.mean(values)) if values else None, "fraction",
-                            f"{MEASURES[m]}, {self.label(src)}")
-            metrics.add(f"run_{src}", float(np.mean([o.status == "ok" and r["parse"] for o, r in zip(ran[src], rows)])),
-                        "fraction", f"{MEASURES['run']}, {self.label(src)}")
+                            f"{MEASURES[m]}, {label(src)}", noise=se)
         return metrics
 
-    @staticmethod
-    def label(src: str) -> str:
-        if src == "real":
-            return "real code (held out)"
-        kind, t = src.split("_T")
-        return f"{'character LSTM' if kind == 'lstm' else 'n-gram'} at temperature {t}"
-
     def outcome_table(self, ran: Mapping[str, list[Outcome]]) -> Table:
-        rows = []
-        for src, outs in ran.items():
-            errors: dict[str, int] = {}
-            for o in outs:
-                if o.status == "error":
-                    errors[o.error] = errors.get(o.error, 0) + 1
-            top = ", ".join(f"{e} {n}" for e, n in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))[:4])
-            rows.append([self.label(src), *(sum(o.status == s for o in outs) for s in STATUSES), top])
-        return Table("What happened when the samples ran", ["source", *STATUSES, "most common errors"], rows,
+        return Table("What happened when the samples ran", ["source", *STATUSES, "not run", "most common errors"],
+                     [[label(src), *outcome_row(outs)] for src, outs in ran.items()],
                      caption="Blocked: the program tried to leave its temporary folder, open a socket or start a "
-                             "process.")
+                             "process. Not run: no sandbox was available, so execution was not measured.")
 
     def figure(self, metrics: Metrics) -> Figure:
-        temps = self.config.temperatures
-        panels = []
+        temps, panels = self.config.temperatures, []
         for m, title in MEASURES.items():
             series = [figures.series(name, temps, [metrics[f"{m}_{kind}_T{t:g}"].value for t in temps])
                       for kind, name in (("lstm", "character LSTM"), ("ngram", f"{self.config.ngram_order}-gram"))]
-            real = metrics[f"{m}_real"].value
-            hlines = [] if real is None else [{"y": real, "label": "real code"}]
+            real = [{"y": v, "label": "real code"} for v in [metrics[f"{m}_real"].value] if v is not None]
             panels.append(figures.lines(series, title=title, xlabel="sampling temperature", ylabel="fraction",
-                                        ylim=(0, 1.02), hlines=hlines))
+                                        ylim=(0, 1.02), hlines=real))
         return Figure("rates", "Generated Python: syntax vs meaning", panels, caption=(
             "Dashed: the same measure on held-out standard-library code cut the same way. Names: over samples "
             "that parse, the share of names read that the sample never defines (builtins count as defined)."))
 
     def samples(self, programs: Mapping[str, list[str]], checks: Mapping[str, list[dict]],
                 ran: Mapping[str, list[Outcome]]) -> list[dict[str, str]]:
-        out = []
-        for src, ps in programs.items():
-            if src.startswith("ngram") and src != f"ngram_T{self.config.temperatures[-1]:g}":
-                continue  # one temperature of the baseline is enough to show
-            for k in range(min(self.config.num_shown, len(ps))):
-                c, o = checks[src][k], ran[src][k]
-                state = "parses" if c["parse"] else "does not parse"
+        shown = [s for s in programs if not s.startswith("ngram") or s == f"ngram_T{self.config.temperatures[-1]:g}"]
+        out = []  # the LSTM at every temperature, real code, and one temperature of the baseline
+        for src in shown:
+            for k, (p, c, o) in enumerate(list(zip(programs[src], checks[src], ran[src]))[:self.config.num_shown]):
                 result = "runs to the end" if o.status == "ok" else f"{o.status}{': ' + o.error if o.error else ''}"
-                verdict = f"{state}; {result}" if ps[k] else "nothing left after trimming"
-                out.append({"title": f"{self.label(src)}, sample {k + 1}: {verdict}",
-                            "text": ps[k] or "(empty after trimming)"})
+                state = f"{'parses' if c['parse'] else 'does not parse'}; {result}" if p else "empty after trimming"
+                out.append({"title": f"{label(src)}, sample {k + 1}: {state}", "text": p or "(empty after trimming)"})
         return out
 
     def judge(self, m: MetricValues) -> Verdict:
         temps = self.config.temperatures
-        real_tok, real_run = m["tokenize_real"], m["run_real"]
-        best = max(temps, key=lambda t: -1.0 if m[f"tokenize_lstm_T{t:g}"] is None else m[f"tokenize_lstm_T{t:g}"])
-        tok = m[f"tokenize_lstm_T{best:g}"]
+
+        def against_real(name: str, measure: str, k: float, below: bool) -> bool | None:
+            """On the asked side of k x real code's `measure` beyond both standard errors: True; beyond them on
+            the other side: False; within them (or not measured): None."""
+            noises = [x.noise for x in (m.metric(name), m.metric(f"{measure}_real")) if x and x.noise is not None]
+            args = (m[name], None if m[f"{measure}_real"] is None else k * m[f"{measure}_real"])
+            noise = math.hypot(noises[0], k * noises[1]) if len(noises) == 2 else None
+            side, other = (at_most, at_least) if below else (at_least, at_most)
+            return True if side(*args, noise=noise) else (False if other(*args, noise=noise) else None)
+
+        best = max(temps, key=lambda t: m[f"context_lstm_T{t:g}"] or -1.0)
         runs = {t: m[f"run_lstm_T{t:g}"] for t in temps}
-        parts = {"syntax": at_least(tok, None if real_tok is None else 0.8 * real_tok),
-                 "meaning": every(at_most(r, None if real_run is None else 0.5 * real_run) for r in runs.values())}
+        parts = {"syntax": against_real(f"context_lstm_T{best:g}", "context", 0.8, below=False),
+                 "meaning": every(against_real(f"run_lstm_T{t:g}", "run", 0.5, below=True) for t in temps)}
+        pct = lambda name: fmt(m[name], ".0%")  # noqa: E731
         run_text = ", ".join(f"{fmt(r, '.0%')} at T={t:g}" for t, r in runs.items())
-        text = (f"At temperature {best:g} {fmt(tok, '.0%')} of the LSTM's lines tokenize (real code "
-                f"{fmt(real_tok, '.0%')}), {fmt(m[f'parse_lstm_T{best:g}'], '.0%')} of its samples parse (real "
-                f"{fmt(m['parse_real'], '.0%')}); samples run to the end {run_text} vs {fmt(real_run, '.0%')} of "
-                "real code")
+        trained = {1.0: " (stopped at the held-out plateau)", 0.0: " (stopped at the step cap)"}
+        text = (f"At temperature {best:g}, {pct(f'context_lstm_T{best:g}')} of the LSTM's lines parse in context "
+                f"(real code {pct('context_real')}; n-gram {pct(f'context_ngram_T{best:g}')}), "
+                f"{pct(f'tokenize_lstm_T{best:g}')} tokenize alone (real {pct('tokenize_real')}), "
+                f"{pct(f'parse_lstm_T{best:g}')} of its samples parse (real {pct('parse_real')}); samples run to the "
+                f"end {run_text} vs {pct('run_real')} of real code; held-out loss {fmt(m['heldout_loss'], '.2f')} "
+                f"nats/char after {fmt(m['train_steps'], '.0f')} steps{trained.get(m['plateaued'], '')}")
         return Verdict.combine(parts, text, decisive=("meaning",), missing={
-            "meaning": "The samples run about as often as real code.",
-            "syntax": "Not shown: syntax (the model did not learn it in this budget)."})
+            "meaning": "The samples run about as often as real code." if parts["meaning"] is False else
+                       "Not shown: meaning (within the noise, or execution was not measured: no sandbox).",
+            "syntax": "Not shown: syntax (the LSTM's lines do not parse in context as real code's do)."})
