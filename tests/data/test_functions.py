@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from limitlab.data.functions import FUNCTIONS, function_data, outside_fit, straightness, tangents
+from limitlab.data.functions import FUNCTIONS, fit_panel, function_data, outside_fit, straightness, tangents
 
 
 def test_straightness_by_hand():
@@ -31,3 +31,10 @@ def test_function_data_has_one_column_per_function():
     np.testing.assert_allclose(data.x[:, 0].numpy(), [-1, -0.5, 0, 0.5, 1])
     np.testing.assert_allclose(data.y.numpy(), np.stack([FUNCTIONS["sin"][0](data.x[:, 0].numpy()),
                                                          np.abs(data.x[:, 0].numpy())], 1), atol=1e-6)
+
+
+def test_fit_panel_draws_the_function_its_fit_and_the_tangents():
+    x = np.linspace(-3, 3, 7)
+    panel = fit_panel(x, np.zeros(7), "abs")
+    assert [s["label"] for s in panel["series"]] == ["true function", "ReLU MLP fit", "tangent at ±1"]
+    assert panel["series"][0]["y"] == [3, 2, 1, 0, 1, 2, 3] and panel["vspans"][0]["x0"] == -1

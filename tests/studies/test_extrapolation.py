@@ -8,21 +8,25 @@ from limitlab.studies.extrapolation import Extrapolation
 
 
 def metrics(**changes):
-    m = {"rel_in_lstm": 0.1, "rel_out_lstm": 1.3, "rel_in_mlp": 0.01, "rel_out_mlp": 9.0, "rel_in_physics": 0.0,
-         "rel_out_physics": 0.0, "rel_in_reduced": 0.3, "rel_out_reduced": 1.0, "param_error": 1e-9,
+    m = {"rel_in_lstm": 0.6, "fit_in_lstm": 0.05, "rel_out_lstm": 1.3, "rel_in_mlp": 0.01, "rel_out_mlp": 9.0,
+         "rel_in_physics": 0.0, "rel_out_physics": 0.0, "rel_in_reduced": 0.3, "rel_out_reduced": 1.0,
+         "param_error": 1e-9, "track_lstm": 1.5, "track_mlp": 0.2, "track_reduced": 3.5, "track_physics": 20.0,
          "fn_straight_sin": 0.999, "fn_straight_square": 0.999, "fn_straight_cubic": 0.999, "fn_straight_abs": 1.0}
     return MetricValues({k: Metric(v) for k, v in {**m, **changes}.items()})
 
 
 def test_verdict_rule():
     study = Extrapolation()
-    assert study.judge(metrics()).status == "holds"
+    assert study.judge(metrics()).status == "holds"  # the LSTM's free run inside (0.6) is reported, not judged
     assert study.judge(metrics(rel_out_lstm=0.3)).status == "fails"  # a network extrapolated
     assert study.judge(metrics(rel_out_physics=0.5)).status == "fails"  # the right physics did not
     assert study.judge(metrics(param_error=0.2)).status == "fails"
-    assert study.judge(metrics(rel_in_lstm=0.5)).status == "inconclusive"  # did not even fit the window
-    assert study.judge(metrics(rel_out_reduced=2.0)).status == "inconclusive"
+    assert study.judge(metrics(fit_in_lstm=0.5)).status == "inconclusive"  # did not even fit its training windows
+    assert study.judge(metrics(rel_in_mlp=0.3)).status == "inconclusive"
+    assert study.judge(metrics(track_reduced=3.0)).status == "inconclusive"  # not more than twice the LSTM's 1.5
+    assert study.judge(metrics(track_reduced=3.01)).status == "holds"
     assert study.judge(metrics(fn_straight_sin=0.9)).status == "inconclusive"
+    assert study.judge(metrics(track_mlp=None)).status == "inconclusive"
     missing = study.judge(metrics(rel_out_lstm=None))  # not measured: never a decisive failure, never a pass
     assert missing.status == "inconclusive" and "n/a" in missing.evidence
 

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from limitlab.errors import ConfigError
-from limitlab.result import Metric, MetricValues
 from limitlab.models.ranker import RankTransformer
+from limitlab.result import Metric, MetricValues
 from limitlab.studies.sorting import Sorting, algorithm_ranks, conditions, predict_ranks, ranks, score
 
 

@@ -1,5 +1,5 @@
-"""One-dimensional test functions (with their derivatives) to fit on an interval and extrapolate, and a
-measure of how straight a fit is outside it.
+"""One-dimensional test functions (with their derivatives) to fit on an interval and extrapolate, a measure of
+how straight a fit is outside it, and its picture (a `limitlab.figures` panel).
 
 Xu et al., How neural networks extrapolate: from feedforward to graph neural networks. ICLR 2021,
 arXiv:2009.11848: a ReLU MLP fitted on an interval continues as a straight line outside it. The
@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from limitlab import figures
 from limitlab.data.arrays import ArrayDataset
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -68,3 +69,14 @@ def function_data(names: tuple[str, ...], *, num_points: int = 256, edge: float 
     ys = np.stack([FUNCTIONS[f][0](x) for f in names], 1)
     return ArrayDataset(torch.tensor(x[:, None], dtype=torch.float32), torch.tensor(ys, dtype=torch.float32),
                         name="functions-" + "-".join(names), bounds=(-edge, edge))
+
+
+def fit_panel(x: np.ndarray, fx: np.ndarray, name: str, *, edge: float = 1) -> dict:
+    """A `figures.lines` panel: FUNCTIONS[name], its fit `fx` and the tangents at +-edge, the training range shaded."""
+    fn, _, title = FUNCTIONS[name]
+    return figures.lines([figures.series("true function", x, fn(x), style="line"),
+                          figures.series("ReLU MLP fit", x, fx, style="line"),
+                          figures.series(f"tangent at ±{edge:g}", x, tangents(x, name, edge=edge), style="line")],
+                         title=title, xlabel="x", ylabel="f(x)",
+                         ylim=(float(fn(x).min()) - 0.5, float(fn(x).max()) + 0.5),
+                         vspans=[{"x0": -edge, "x1": edge, "label": "training range"}])

@@ -17,8 +17,8 @@ from torch import nn
 from limitlab._modelstate import frozen
 from limitlab.context import Context
 from limitlab.data import ArrayDataset
-from limitlab.data.functions import function_data
 from limitlab.data.dynamics import Trajectory
+from limitlab.data.functions import function_data
 from limitlab.models.lstm import SequenceLSTM
 from limitlab.models.train import TrainConfig, fit, predict_logits
 
@@ -46,18 +46,20 @@ def rollout(model: SequenceLSTM, history: np.ndarray, num_steps: int, dt: float)
 
 
 def fit_rollout(model: SequenceLSTM, traj: Trajectory, *, dt: float, window: int, warmup: int, config: TrainConfig,
-                ctx: Context) -> np.ndarray:
-    """Train `model` on the windows of the training part of `traj` (sampled every `dt`); its predictions on the
-    whole grid (T, N):
-    inside the window running free after `warmup` steps of true states, outside it running free from the
-    true states of the whole window; NaN where it does not predict (the first `warmup` + 1 steps)."""
+                ctx: Context) -> tuple[np.ndarray, float]:
+    """Train `model` on the windows of the training part of `traj` (sampled every `dt`). Returns its predictions
+    on the whole grid (T, N): inside the window running free after `warmup` steps of true states, outside it
+    running free from the true states of the whole window, NaN where it does not predict (the first `warmup` + 1
+    steps); and its fit to what it was trained on: the relative error (RMS error / RMS) of its next-velocity
+    predictions on its training windows, given the true states (teacher-forced)."""
     q = traj.q[traj.train]
-    fit(model, velocity_windows(q, dt, window, name="oscillator-windows"), ctx=ctx, loss_fn=F.mse_loss,
-        description="train LSTM", config=config)
+    data = velocity_windows(q, dt, window, name="oscillator-windows")
+    fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description="train LSTM", config=config)
     out = np.full_like(traj.q, np.nan)
     out[warmup + 1:len(q)] = rollout(model, q[:warmup + 1], len(q) - warmup - 1, dt)
     out[len(q):] = rollout(model, q, len(traj.t) - len(q), dt)
-    return out
+    fit_error = float((predict_logits(model, data.x) - data.y).square().mean().sqrt() / data.y.square().mean().sqrt())
+    return out, fit_error
 
 
 def fit_time_mlp(model: nn.Module, traj: Trajectory, *, config: TrainConfig, ctx: Context) -> np.ndarray:
