@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from limitlab.figures import lines, series
-from limitlab.result import Figure, Metric, Result, Table, every, fmt, to_plain
+from limitlab.result import Figure, Metric, Result, Table, decided, every, fmt, to_plain
 
 
 def test_round_trip_is_lossless():
@@ -43,3 +43,9 @@ def test_every_and_fmt_say_not_measured():
     assert every([True, None]) is None  # not measured: never holds, never a measured failure
     assert every([None, False]) is False
     assert fmt(0.256, ".0%") == "26%" and fmt(None, ".0%") == "n/a"
+
+
+def test_decided_has_three_outcomes():
+    assert decided(0.9, 0.8, noise=0.05) is True and decided(0.7, 0.8, noise=0.05) is False
+    assert decided(0.82, 0.8, noise=0.05) is None  # inside the noise: not shown either way
+    assert decided(0.1, 0.3, noise=0.05, above=False) is True and decided(None, 0.3) is None
