@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from limitlab.figures import lines, series
-from limitlab.result import Figure, Metric, Result, Table, decided, every, fmt, to_plain
+from limitlab.result import Figure, Metric, Result, Table, decided, every, fmt, standard_error, to_plain
 
 
 def test_round_trip_is_lossless():
@@ -49,3 +49,8 @@ def test_decided_has_three_outcomes():
     assert decided(0.9, 0.8, noise=0.05) is True and decided(0.7, 0.8, noise=0.05) is False
     assert decided(0.82, 0.8, noise=0.05) is None  # inside the noise: not shown either way
     assert decided(0.1, 0.3, noise=0.05, above=False) is True and decided(None, 0.3) is None
+
+
+def test_standard_error_by_hand():
+    assert standard_error([1.0, 3.0]) == pytest.approx(1.0)  # std sqrt(2), over sqrt(2)
+    assert standard_error([1.0, None]) is None and standard_error([]) is None

@@ -118,6 +118,12 @@ def decided(value: float | None, threshold: float | None, *, noise: float | None
     return True if margin > noise else (False if margin < -noise else None)
 
 
+def standard_error(values: Iterable[float | None]) -> float | None:
+    """The standard error of the mean of the measured `values`: sample std (n - 1) / sqrt(n); None below two."""
+    vals = [float(v) for v in values if v is not None]
+    return statistics.stdev(vals) / math.sqrt(len(vals)) if len(vals) > 1 else None
+
+
 def every(parts: Iterable[bool | None]) -> bool | None:
     """A part made of several comparisons, None-safe: False if any is False (a measured failure), else None
     if any was not measured, else True."""
