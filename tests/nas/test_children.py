@@ -7,7 +7,7 @@ from limitlab.context import Context
 from limitlab.errors import ConfigError
 from limitlab.nas import canonical
 from limitlab.nas.children import ChildTrainer
-from limitlab.nas.search import run_search
+from limitlab.nas.search import run_search, run_searches
 
 
 def test_trainer_trains_an_architecture_once_and_scores_it_the_same():
@@ -30,3 +30,13 @@ def test_each_searcher_proposes_from_its_own_streams():
     assert other.choices != alone.choices
     with pytest.raises(ConfigError, match="valid searchers"):
         run_search("grid", reward, num_children=5, seed=0, ctx=ctx)
+
+
+def test_run_searches_gives_each_method_a_trace_per_seed_and_equal_budgets():
+    ctx = Context(seed=1, threads=1)
+    reward = lambda choices: sum(choices) / 10  # noqa: E731
+    traces, baselines, seconds = run_searches(("controller", "random"), reward, num_seeds=3, num_children=4, ctx=ctx)
+    assert [len(traces[m]) for m in traces] == [3, 3] and set(seconds) == {"controller", "random"}
+    assert all(len(t.rewards) == 4 for ts in traces.values() for t in ts) and len(baselines) == 3
+    again, _, _ = run_searches(("random",), reward, num_seeds=3, num_children=4, ctx=ctx)
+    assert [t.choices for t in again["random"]] == [t.choices for t in traces["random"]]  # its own streams

@@ -7,7 +7,8 @@ seed never changes another's proposals.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from limitlab.context import Context
 from limitlab.errors import ConfigError
@@ -35,3 +36,22 @@ def run_search(method: str, evaluate: Callable[[tuple[int, ...]], float], *, num
         return random_search(evaluate, num_children=num_children, generator=gen), None
     return tpe_search(evaluate, num_children=num_children, seed=ctx.derive_seed("tpe", seed),
                       num_startup=tpe_startup), None
+
+
+def run_searches(methods: Sequence[str], evaluate: Callable[[tuple[int, ...]], float], *, num_seeds: int,
+                 num_children: int, ctx: Context, **options: float
+                 ) -> tuple[dict[str, list[SearchTrace]], list[list[float]], dict[str, float]]:
+    """Every searcher in `methods` over search seeds 0..num_seeds-1 at the same budget: (method -> one trace per
+    seed, the controller's baselines per seed, method -> wall seconds spent, training the children it was first
+    to propose). `options` go to `run_search` (controller_lr, baseline_decay, tpe_startup)."""
+    traces: dict[str, list[SearchTrace]] = {m: [] for m in methods}
+    baselines: list[list[float]] = []
+    seconds = dict.fromkeys(methods, 0.0)
+    for seed in ctx.progress.track(range(num_seeds), description="search seeds"):
+        for method in methods:
+            start = time.perf_counter()
+            trace, base = run_search(method, evaluate, num_children=num_children, seed=seed, ctx=ctx, **options)
+            seconds[method] += time.perf_counter() - start
+            traces[method].append(trace)
+            baselines += [base] if base is not None else []
+    return traces, baselines, seconds
