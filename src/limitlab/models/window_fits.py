@@ -51,14 +51,16 @@ def fit_rollout(model: SequenceLSTM, traj: Trajectory, *, dt: float, window: int
     on the whole grid (T, N): inside the window running free after `warmup` steps of true states, outside it
     running free from the true states of the whole window, NaN where it does not predict (the first `warmup` + 1
     steps); and its fit to what it was trained on: the relative error (RMS error / RMS) of its next-velocity
-    predictions on its training windows, given the true states (teacher-forced)."""
+    predictions on its training windows, given the true states (teacher-forced), after the first `warmup` steps of
+    each window (it starts each window from a fresh state: one state does not tell the velocity)."""
     q = traj.q[traj.train]
     data = velocity_windows(q, dt, window, name="oscillator-windows")
     fit(model, data, ctx=ctx, loss_fn=F.mse_loss, description="train LSTM", config=config)
     out = np.full_like(traj.q, np.nan)
     out[warmup + 1:len(q)] = rollout(model, q[:warmup + 1], len(q) - warmup - 1, dt)
     out[len(q):] = rollout(model, q, len(traj.t) - len(q), dt)
-    fit_error = float((predict_logits(model, data.x) - data.y).square().mean().sqrt() / data.y.square().mean().sqrt())
+    err, y = (predict_logits(model, data.x) - data.y)[:, warmup:], data.y[:, warmup:]
+    fit_error = float(err.square().mean().sqrt() / y.square().mean().sqrt())
     return out, fit_error
 
 
