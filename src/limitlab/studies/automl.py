@@ -169,11 +169,11 @@ class Automl(Study[AutomlConfig]):
         gains = [figures.series(f"{m} - random", xs, (np.array([t.best_so_far() for t in traces[m]])
                                                        - np.array([t.best_so_far() for t in traces["random"]])).mean(0))
                  for m in traces if m != "random"]
-        gain = Figure("gain-vs-random", "Best so far minus random search's, paired by search seed", [figures.lines(
+        gain = Figure("gain-vs-random", "Gain over random search (best so far)", [figures.lines(
             gains, xlabel="children trained", ylabel="accuracy difference", hlines=[
                 {"y": 0.01, "label": "one point (the rule's bar)"}, {"y": 0.0, "label": "tie"}])],
-            caption=f"Mean over {cfg.num_seeds} search seeds; the verdict reads the last point, against its standard "
-                    "error (in the metrics: gain_controller).")
+            caption=f"Best so far minus random search's, paired by search seed, mean over {cfg.num_seeds} search seeds; "
+                    "the verdict reads the last point against its standard error (metric gain_controller).")
         return [search, gain, rl]
 
     def judge(self, m: MetricValues) -> Verdict:

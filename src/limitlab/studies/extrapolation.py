@@ -176,7 +176,7 @@ class Extrapolation(Study[ExtrapolationConfig]):
             f"Every model sees only t ≤ {cfg.t_train:g} (shaded). The LSTM runs free after {cfg.warmup:g} time unit(s) "
             f"inside the window and from the true angles at t = {cfg.t_train:g} outside; the physics models run from "
             "their fitted initial state (the full one drawn as dots). Curves leaving the frame are clipped.")),
-            Figure("tracking", "How long each model keeps track after the training window", [errors], caption=(
+            Figure("tracking", "Keeping track after the training window", [errors], caption=(
                 f"Error of each forecast after t = {cfg.t_train:g}, over the RMS of the true angles (1: no better than "
                 "predicting 0; clipped to [1e-3, 10]). The model with too few oscillators is scored on its own.")),
             Figure("functions", "ReLU MLPs fitted on [-1, 1], evaluated on [-6, 6]", fn_panels, caption=(
