@@ -172,7 +172,7 @@ class Automl(Study[AutomlConfig]):
         gain = Figure("gain-vs-random", "Gain over random search (best so far)", [figures.lines(
             gains, xlabel="children trained", ylabel="accuracy difference", hlines=[
                 {"y": 0.01, "label": "one point (the rule's bar)"}, {"y": 0.0, "label": "tie"}])],
-            caption=f"Best so far minus random search's, paired by search seed, mean over {cfg.num_seeds} search seeds; "
+            caption=f"Best so far minus random search's, paired by search seed, mean over {cfg.num_seeds} seeds; "
                     "the verdict reads the last point against its standard error (metric gain_controller).")
         return [search, gain, rl]
 
