@@ -43,7 +43,8 @@ from limitlab.context import Context
 from limitlab.data import ArrayDataset
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ranker import RankTransformer
-from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt
+from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt,
+                             standard_error)
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "transformer")
@@ -97,7 +98,7 @@ def rank_data(x: np.ndarray, *, name: str) -> ArrayDataset:
 def score(pred_ranks: np.ndarray, true_ranks: np.ndarray) -> tuple[float, float, float]:
     """(element accuracy, exact-match rate, the standard error of the element accuracy over sequences)."""
     hit = pred_ranks == true_ranks
-    return float(hit.mean()), float(hit.all(1).mean()), float(hit.mean(1).std(ddof=1) / np.sqrt(len(hit)))
+    return float(hit.mean()), float(hit.all(1).mean()), standard_error(hit.mean(1).tolist())
 
 
 def conditions(cfg: SortingConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -192,9 +193,8 @@ class Sorting(Study[SortingConfig]):
             f"{fmt(m[f'epochs_{n}'], '.0f')} epochs), "
             + ", ".join(f"{k} {m[f'acc_{n}_{k}']:.0%}" for k in keys if m[f"acc_{n}_{k}"] is not None) for n in MODELS)
         text += "; the algorithm: " + {True: "100% everywhere", None: "not measured"}.get(algorithm, "not always exact")
-        # A model that did not learn the training distribution says nothing about generalizing away from it.
-        parts = {**{f"near ({n})": near[n] for n in MODELS},
-                 **{f"far ({n})": far[n] if near[n] else True for n in MODELS}, "algorithm": algorithm}
+        parts = {**{f"near ({n})": near[n] for n in MODELS}, "algorithm": algorithm,  # a model that did not learn
+                 **{f"far ({n})": far[n] if near[n] else True for n in MODELS}}  # the task says nothing far from it
         return Verdict.combine(parts, text, decisive=[f"far ({n})" for n in MODELS], missing={
             f"far ({n})": f"The {LABELS[n]} learned the task and kept its accuracy away from the training data."
             if far[n] is False else f"Not shown: far ({n}), within the noise." for n in MODELS})

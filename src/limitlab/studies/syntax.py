@@ -44,7 +44,8 @@ from limitlab.data.pycode import real_programs, trim
 from limitlab.data.stdlib_source import stdlib_corpus
 from limitlab.models import TrainConfig
 from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
-from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
+from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt,
+                             standard_error)
 from limitlab.study import Study, register
 
 MEASURES = {"context": "lines that parse in context", "tokenize": "lines that tokenize alone",
@@ -135,9 +136,8 @@ class Syntax(Study[SyntaxConfig]):
             per_sample["run"] = [float(o.status == "ok" and r["parse"]) for o, r in zip(ran[src], rows)] \
                 if measured(ran[src]) else []
             for m, values in per_sample.items():
-                se = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
                 metrics.add(f"{m}_{src}", float(np.mean(values)) if values else None, "fraction",
-                            f"{MEASURES[m]}, {label(src)}", noise=se)
+                            f"{MEASURES[m]}, {label(src)}", noise=standard_error(values))
         return metrics
 
     def outcome_table(self, ran: Mapping[str, list[Outcome]]) -> Table:
