@@ -62,7 +62,7 @@ class SortingConfig(Checked):
     num_train: int = 8000
     num_val: int = 1000  # fresh training-distribution sequences that tell when a model has converged
     num_test: int = 1000
-    mlp_epochs: int = 40  # caps on training; each model stops earlier when its validation loss plateaus
+    mlp_epochs: int = 30  # caps on training; each model stops earlier when its validation loss plateaus
     transformer_epochs: int = 12
     patience: int = 3
     batch_size: int = 128
