@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from limitlab.figures import lines, series
-from limitlab.result import Figure, Metric, Result, Table, to_plain
+from limitlab.result import Figure, Metric, Result, Table, decided, every, fmt, standard_error, to_plain
 
 
 def test_round_trip_is_lossless():
@@ -36,3 +36,21 @@ def test_metric_over_seeds_is_the_mean_and_sample_standard_deviation():
     assert m.spread == pytest.approx(((4 / 3) ** 2 + (1 / 3) ** 2 + (5 / 3) ** 2) ** 0.5 / 2 ** 0.5)  # n - 1
     assert m.values == [1.0, 2.0, 4.0] and m.unit == "fraction"
     assert Metric.over_seeds([0.5]).spread is None
+
+
+def test_every_and_fmt_say_not_measured():
+    assert every([True, True]) is True
+    assert every([True, None]) is None  # not measured: never holds, never a measured failure
+    assert every([None, False]) is False
+    assert fmt(0.256, ".0%") == "26%" and fmt(None, ".0%") == "n/a"
+
+
+def test_decided_has_three_outcomes():
+    assert decided(0.9, 0.8, noise=0.05) is True and decided(0.7, 0.8, noise=0.05) is False
+    assert decided(0.82, 0.8, noise=0.05) is None  # inside the noise: not shown either way
+    assert decided(0.1, 0.3, noise=0.05, above=False) is True and decided(None, 0.3) is None
+
+
+def test_standard_error_by_hand():
+    assert standard_error([1.0, 3.0]) == pytest.approx(1.0)  # std sqrt(2), over sqrt(2)
+    assert standard_error([1.0, None]) is None and standard_error([]) is None

@@ -112,6 +112,37 @@ def at_most(value: float | None, threshold: float | None, *, noise: float | None
     return threshold - value > noise if noise is not None else value <= threshold
 
 
+def decided(value: float | None, threshold: float | None, *, noise: float | None = None, above: bool = True
+            ) -> bool | None:
+    """A comparison with three outcomes: True when `value` is above `threshold` (below it, with above=False) by
+    more than `noise`; False when it is on the other side by more than `noise`; None within the noise, or when
+    either side was not measured. A part that is None is "not shown", never a measured failure."""
+    if value is None or threshold is None:
+        return None
+    margin, noise = (value - threshold) * (1 if above else -1), noise or 0.0
+    return True if margin > noise else (False if margin < -noise else None)
+
+
+def standard_error(values: Iterable[float | None]) -> float | None:
+    """The standard error of the mean of the measured `values`: sample std (n - 1) / sqrt(n); None below two."""
+    vals = [float(v) for v in values if v is not None]
+    return statistics.stdev(vals) / math.sqrt(len(vals)) if len(vals) > 1 else None
+
+
+def every(parts: Iterable[bool | None]) -> bool | None:
+    """A part made of several comparisons, None-safe: False if any is False (a measured failure), else None
+    if any was not measured, else True."""
+    parts = list(parts)
+    if any(p is False for p in parts):
+        return False
+    return None if any(p is None for p in parts) else True
+
+
+def fmt(value: float | None, spec: str = "g") -> str:
+    """A number for an evidence sentence, `format(value, spec)`; "n/a" when it was not measured."""
+    return "n/a" if value is None else format(value, spec)
+
+
 class Metrics(dict):
     """The one form of a study's metrics: name -> `Metric`, filled with `add`.
 

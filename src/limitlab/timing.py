@@ -1,8 +1,12 @@
-"""Wall-clock timing for cost curves and benchmarks: the best of several repeats (the least disturbed)."""
+"""Wall-clock timing for cost curves and benchmarks: the best of several repeats (the least disturbed), and
+achieved rates (training examples per second, matrix-product FLOP/s) over a wall-clock budget."""
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
 
 
 def best_time(fn: Callable[[], object], repeats: int = 5, *, warmup: bool = True) -> float:
@@ -30,3 +34,39 @@ def best_time_ratio(fn: Callable[[], object], base: Callable[[], object], *, rep
             (fn, base)[i]()
             best[i] = min(best[i], time.perf_counter() - start)
     return best[0] / best[1], best[1]
+
+
+def train_throughput(model: nn.Module, x: Tensor, y: Tensor, *, seconds: float, batch_size: int,
+                     generator: torch.Generator) -> tuple[int, float]:
+    """(examples, seconds) of Adam training steps (cross-entropy) on random batches of (x, y) for about
+    `seconds` of wall time, after one warm-up step. The model's weights change: pass a throw-away copy."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+
+    def step() -> None:
+        idx = torch.randint(0, len(x), (batch_size,), generator=generator)
+        loss = loss_fn(model(x[idx]), y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step()
+    examples, start = 0, time.perf_counter()
+    while True:
+        step()
+        examples += batch_size
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return examples, elapsed
+
+
+def matmul_flops(*, size: int, seconds: float) -> float:
+    """FLOP/s of repeated float32 (size x size) @ (size x size) products: the machine's practical peak."""
+    a, b = torch.ones(size, size), torch.ones(size, size)
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * size ** 3 * count / (time.perf_counter() - start)

@@ -6,6 +6,7 @@ from torch import nn
 
 from limitlab.errors import ConfigError
 from limitlab.models.ranker import RankTransformer
+from limitlab.result import Metric, MetricValues
 from limitlab.studies.sorting import Sorting, algorithm_ranks, conditions, predict_ranks, ranks, score
 
 
@@ -19,7 +20,8 @@ def test_ranks_by_hand_and_by_the_algorithm():
 def test_score_by_hand():
     pred = np.array([[0, 1, 2], [0, 2, 1]])
     truth = np.array([[0, 1, 2], [0, 1, 2]])
-    assert score(pred, truth) == pytest.approx((4 / 6, 1 / 2))  # 3 + 1 of 6 elements; 1 of 2 rows
+    # 3 + 1 of 6 elements; 1 of 2 rows; per-row accuracies 1 and 1/3: sample std sqrt(2) / 3, over sqrt(2) rows
+    assert score(pred, truth) == pytest.approx((4 / 6, 1 / 2, 1 / 3))
 
 
 class Identity(nn.Module):
@@ -58,7 +60,9 @@ def metrics(**changes):
         m.update({f"acc_{n}_train": train, f"acc_{n}_shifted": worst, f"acc_{n}_scaled": 0.6, f"acc_{n}_length": 0.5})
     m["acc_mlp_length"] = None
     m.update({f"exact_algorithm_{k}": 1.0 for k in ("train", "shifted", "scaled", "length")})
-    return {**m, **changes}
+    m.update({"epochs_mlp": 40, "epochs_transformer": 12})
+    m.update(changes)
+    return MetricValues({k: Metric(v, noise=0.02 if k.startswith("acc") else None) for k, v in m.items()})
 
 
 def test_verdict_rule():
@@ -69,6 +73,14 @@ def test_verdict_rule():
                                acc_transformer_length=0.9)).status == "fails"
     assert study.judge(metrics(acc_mlp_train=0.5)).status == "inconclusive"
     assert study.judge(metrics(exact_algorithm_scaled=0.99)).status == "inconclusive"
+    # a model that did not learn the task: its flat accuracy elsewhere is no evidence either way
+    assert study.judge(metrics(acc_mlp_train=0.5, acc_mlp_shifted=0.5, acc_mlp_scaled=0.5)).status == "inconclusive"
+    assert study.judge(metrics(acc_transformer_train=None)).status == "inconclusive"  # not measured
+    assert study.judge(metrics(acc_mlp_train=0.81)).status == "inconclusive"  # 0.01 above the bar: inside the noise
+    # the transformer 0.19 below its training accuracy everywhere: less than 0.2, but within the noise: not shown
+    same = {"acc_transformer_shifted": 0.76, "acc_transformer_scaled": 0.76, "acc_transformer_length": 0.76}
+    assert study.judge(metrics(**same)).status == "inconclusive"
+    assert study.judge(metrics(**{k: 0.85 for k in same})).status == "fails"  # 0.1 below: beyond the noise
 
 
 def test_config_checks():
@@ -76,3 +88,5 @@ def test_config_checks():
         Sorting.configure(overrides={"scale": 1.0})
     with pytest.raises(ConfigError, match="seq_len"):
         Sorting.configure(overrides={"seq_len": 1})
+    with pytest.raises(ConfigError, match="mlp_hidden"):
+        Sorting.configure(overrides={"mlp_hidden": "0"})

@@ -1,0 +1,52 @@
+"""Python programs as text samples: cut from a generated window, or taken whole from held-out real files.
+
+For the syntax study (sources 001, 003; Karpathy 2015's character models of source code). The checks of
+a program's syntax are in `limitlab.data.pycheck`; running it is `limitlab.codeexec`.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from limitlab.data.stdlib_source import Corpus
+from limitlab.errors import DataError
+
+
+def trim(text: str) -> str:
+    """A window of code as a program: from its first code line to the end of that line's block (the first
+    line indented less, or the unfinished last line), with that line's indentation removed; so a window
+    from inside a method becomes top-level code. Empty if the window has no complete code line."""
+    lines = text.split("\n")[:-1]  # the part after the last newline is an unfinished line
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip())
+
+    code = [k for k, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
+    if not code:
+        return ""
+    first, depth = code[0], indent(lines[code[0]])
+    end = next((k for k in code if k > first and indent(lines[k]) < depth), len(lines))
+    return "".join(ln[depth:] + "\n" if ln.strip() else "\n" for ln in lines[first:end])
+
+
+def real_programs(held_out: Corpus, num: int, max_chars: int, rng: np.random.Generator) -> list[str]:
+    """`num` runs of consecutive whole top-level statements of held-out files, each starting at a random
+    statement that fits and as long as fits in `max_chars` characters: real programs."""
+    spans = []  # (file, first line, end line) of every top-level statement, 0-based, end exclusive
+    lines = [[line + "\n" for line in text.split("\n")] for text in held_out.texts]  # as ast counts lines
+    for f, text in enumerate(held_out.texts):
+        spans += [(f, node.lineno - 1, node.end_lineno) for node in ast.parse(text).body]
+    fits = [k for k, (f, a, b) in enumerate(spans) if len("".join(lines[f][a:b])) <= max_chars]
+    if not fits:
+        raise DataError(f"no top-level statement of the held-out files fits in sample_chars={max_chars}; "
+                        "raise sample_chars")
+    chunks = []
+    for k in rng.choice(fits, num, replace=len(fits) < num):
+        f, first, last = spans[k]
+        for g, _, end in spans[k + 1:]:
+            if g != f or len("".join(lines[f][first:end])) > max_chars:
+                break
+            last = end
+        chunks.append("".join(lines[f][first:last]))
+    return chunks
