@@ -87,7 +87,6 @@ class Scale(Study[ScaleConfig]):
     claim = ("Deep networks are computationally intensive: VGG16 has 138 million parameters, the 2012 "
              "ImageNet network 60 million, and the brain is 'roughly 10000 VGG16s'.")
     Config = ScaleConfig
-    seeds = {"tiny": 1, "default": 1, "full": 1}  # the rule reads counts, the same on every seed (timings: a table)
     presets = {"tiny": {"zoo_models": ("logreg", "cnn"), "seconds_per_model": 0.1, "matmul_size": 128},
                "full": {"zoo_models": ("logreg", "mlp", "cnn", "resnet-mlp", "ode-net"), "seconds_per_model": 10.0,
                         "matmul_size": 1024}}
