@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.groups import group_weights, oversample_index, second_style
 from limitlab.errors import ConfigError
-from limitlab.studies.bias import Bias, BiasConfig, group_weights, oversample_index, second_style
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.bias import Bias, BiasConfig
 
 
 def test_group_weights_give_both_groups_equal_total_weight():
@@ -63,8 +65,11 @@ def test_verdict_rule():
     study = Bias(BiasConfig(mixes=(0.5, 0.95)))
     base = {"plain_gap_0.5": 0.0, "plain_gap_0.95": 0.3, "reweight_gap_0.95": 0.15, "oversample_gap_0.95": 0.1,
             "plain_overall_0.5": 0.9, "plain_overall_0.95": 0.91, "plain_acc_a_0.95": 0.95, "plain_acc_b_0.95": 0.65}
-    assert study.judge(base).status == "holds"
-    assert study.judge({**base, "plain_gap_0.95": 0.04}).status == "fails"
-    assert study.judge({**base, "plain_overall_0.95": 0.87}).status == "inconclusive"
-    assert study.judge({**base, "reweight_gap_0.95": 0.24}).status == "inconclusive"  # > 0.75 x 0.3
-    assert study.judge({**base, "reweight_gap_0.95": 0.01}).status == "inconclusive"  # closed
+    judge = lambda values: study.judge(MetricValues({k: Metric(v) for k, v in values.items()}))  # noqa: E731
+    assert judge(base).status == "holds"
+    assert judge({**base, "plain_gap_0.95": 0.04}).status == "fails"
+    assert judge({**base, "plain_overall_0.95": 0.87}).status == "inconclusive"
+    assert judge({**base, "reweight_gap_0.95": 0.24}).status == "inconclusive"  # > 0.75 x 0.3
+    assert judge({**base, "reweight_gap_0.95": 0.01}).status == "inconclusive"  # closed
+    assert judge({**base, "plain_gap_0.5": None}).status == "inconclusive"
+    assert study.judge(MetricValues({})).status == "inconclusive"

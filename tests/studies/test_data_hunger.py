@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.subsets import balanced_order
 from limitlab.errors import ConfigError
-from limitlab.studies.data_hunger import DataHunger, DataHungerConfig, balanced_order, crossover
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.data_hunger import DataHunger, DataHungerConfig, crossover
 
 
 def test_balanced_order_prefixes_are_balanced_permutations():
@@ -57,7 +59,7 @@ def test_tiny_run_numbers_hang_together(tiny):
 
 
 def test_config_is_checked():
-    with pytest.raises(ConfigError, match="num_seeds=1"):
+    with pytest.raises(ConfigError, match="num_seeds=1; expected >= 2"):
         DataHungerConfig(num_seeds=1)
     with pytest.raises(ConfigError, match="sizes"):
         DataHungerConfig(sizes=(10, 2000))
@@ -69,9 +71,12 @@ def test_verdict_rule():
     study = DataHunger(DataHungerConfig(sizes=(10, 100)))
     base = {"acc_hog_n10": 0.6, "acc_cnn_n10": 0.5, "acc_hog_n100": 0.9, "acc_cnn_n100": 0.95,
             "crossover_n": 100, "small_n_gap": 0.1, "handling_gap": 0.05, "model_gap": 0.01}
-    assert study.judge(base).status == "holds"
-    assert study.judge({**base, "small_n_gap": 0.04}).status == "fails"
-    assert study.judge({**base, "crossover_n": None}).status == "inconclusive"
-    assert study.judge({**base, "crossover_n": 10}).status == "inconclusive"  # the CNN was never behind
-    assert study.judge({**base, "handling_gap": 0.01}).status == "inconclusive"
-    assert study.judge({**base, "model_gap": 0.06}).status == "inconclusive"
+    judge = lambda m: study.judge(MetricValues({k: Metric(v) for k, v in m.items()}))  # noqa: E731
+    assert judge(base).status == "holds"
+    assert judge({**base, "small_n_gap": 0.04}).status == "fails"
+    assert judge({**base, "crossover_n": None}).status == "inconclusive"
+    assert judge({**base, "crossover_n": 10}).status == "inconclusive"  # the CNN was never behind
+    assert judge({**base, "handling_gap": 0.01}).status == "inconclusive"
+    assert judge({**base, "model_gap": 0.06}).status == "inconclusive"
+    assert judge({**base, "small_n_gap": None}).status == "inconclusive"  # not measured: no evidence either way
+    assert study.judge(MetricValues({})).status == "inconclusive"

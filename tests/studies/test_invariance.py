@@ -3,8 +3,10 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.nuisances import nuisance
 from limitlab.errors import ConfigError
-from limitlab.studies.invariance import Invariance, InvarianceConfig, ShiftAugment, nuisance
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.invariance import Invariance, InvarianceConfig, ShiftAugment
 
 
 def test_shift_augmentation_moves_each_image_by_whole_pixels_within_range():
@@ -70,8 +72,11 @@ def test_verdict_rule():
                   f"acc_{name}_contrast_-1": 0.1, f"acc_{name}_shift_1": 0.6, f"acc_{name}_shift_3": 0.2})
     m["acc_mlp_shift_1"] = 0.4
     m["acc_cnn+shift-aug_shift_1"] = 0.9  # "covered" is judged at the augmentation's range, 1 px here
-    assert study.judge(m).status == "holds"
-    assert study.judge({**m, "acc_cnn_rotation_45": 0.8}).status == "fails"  # rotation did not break the CNN
-    assert study.judge({**m, "acc_cnn+shift-aug_shift_1": 0.75}).status == "fails"  # augmentation did not help (+0.15)
-    assert study.judge({**m, "acc_cnn+shift-aug_contrast_-1": 0.25}).status == "inconclusive"  # helped beyond
-    assert study.judge({**m, "acc_mlp_shift_1": 0.58}).status == "inconclusive"  # pooling bought nothing
+    judge = lambda values: study.judge(MetricValues({k: Metric(v) for k, v in values.items()}))  # noqa: E731
+    assert judge(m).status == "holds"
+    assert judge({**m, "acc_cnn_rotation_45": 0.8}).status == "fails"  # rotation did not break the CNN
+    assert judge({**m, "acc_cnn+shift-aug_shift_1": 0.75}).status == "fails"  # augmentation did not help (+0.15)
+    assert judge({**m, "acc_cnn+shift-aug_contrast_-1": 0.25}).status == "inconclusive"  # helped beyond
+    assert judge({**m, "acc_mlp_shift_1": 0.58}).status == "inconclusive"  # pooling bought nothing
+    assert judge({**m, "acc_cnn+shift-aug_contrast_-1": None}).status == "inconclusive"
+    assert study.judge(MetricValues({})).status == "inconclusive"

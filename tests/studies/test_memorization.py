@@ -5,6 +5,7 @@ import torch
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.errors import ConfigError
+from limitlab.result import Metric, MetricValues
 from limitlab.studies.memorization import Memorization, MemorizationConfig
 
 
@@ -70,7 +71,8 @@ def _metrics(config, *, test, steps):
     for model, arm in [("mlp", a) for a in config.arms()] + [("cnn", a) for a in config.cnn_arms]:
         m[f"{model}_{arm}_steps"] = steps.get(arm, 100.0)
         m[f"{model}_{arm}_test_acc"] = test.get(arm, 0.5)
-    return m
+        m[f"{model}_{arm}_train_acc"] = 1.0
+    return MetricValues({k: Metric(v) for k, v in m.items()})
 
 
 def test_verdict_rule():
@@ -86,3 +88,5 @@ def test_verdict_rule():
     assert study.judge(_metrics(cfg, test={**good, "labels-0": 0.79}, steps={})).status == "inconclusive"
     # Test accuracy rising with corruption by more than 0.03: inconclusive.
     assert study.judge(_metrics(cfg, test={**good, "labels-0.5": 0.99}, steps={})).status == "inconclusive"
+    # Nothing measured: not a failure to fit, and never "holds".
+    assert study.judge(MetricValues({})).status == "inconclusive"
