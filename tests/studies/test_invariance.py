@@ -3,16 +3,18 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.augment import ShiftAugment
 from limitlab.data.nuisances import nuisance
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
-from limitlab.studies.invariance import Invariance, InvarianceConfig, ShiftAugment
+from limitlab.studies.invariance import Invariance, InvarianceConfig
 
 
 def test_shift_augmentation_moves_each_image_by_whole_pixels_within_range():
     x = torch.zeros(40, 1, 8, 8)
     x[:, 0, 3, 4] = 1.0  # one lit pixel at row 3, column 4
-    out, y = ShiftAugment(2)(torch.nn.Identity(), x, torch.zeros(40, dtype=torch.long), torch.Generator().manual_seed(0))
+    out, y = ShiftAugment(2)(torch.nn.Identity(), x, torch.zeros(40, dtype=torch.long),
+                             torch.Generator().manual_seed(0))
     moves = set()
     for img in out[:, 0]:
         assert float(img.max()) == pytest.approx(1.0, abs=1e-5) and float(img.sum()) == pytest.approx(1.0, abs=1e-5)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from torch import nn
 
 from limitlab.config import check
+from limitlab.context import Context
 from limitlab.models.layers import ACTIVATIONS
 from limitlab.models.resnet_mlp import INITS
 from limitlab.models.zoo import build
@@ -23,8 +24,12 @@ LABELS = {"plain": "plain", "residual": "residual 1/√(L-2)", "residual-unscale
           "constrained": "kept orthogonal"}  # for legends
 
 
-def deep_mlp(act: str, init: str, arch: str, depth: int, width: int) -> nn.Sequential:
-    """One configuration as a zoo `resnet-mlp` of `depth` linear layers of `width` units."""
+def deep_mlp(act: str, init: str, arch: str, depth: int, width: int, *, ctx: Context | None = None) -> nn.Sequential:
+    """One configuration as a zoo `resnet-mlp` of `depth` linear layers of `width` units. With `ctx`, its initial
+    weights come from the stream ("init", act, init, arch, depth): the same network wherever it is built."""
+    if ctx is not None:
+        with ctx.seeded_torch("init", act, init, arch, depth):
+            return deep_mlp(act, init, arch, depth, width)
     scale = 1.0 if arch == "residual-unscaled" else 1.0 / math.sqrt(max(depth - 2, 1))
     return build("resnet-mlp", width=width, depth=depth, act=act, init=init, residual=arch.startswith("residual"),
                  branch_scale=scale, constrain_orthogonal=arch == "constrained")

@@ -32,10 +32,10 @@ def tabular_mlp_accuracy(x: np.ndarray, y: np.ndarray, train_rows: np.ndarray, t
     z_tr, z_te = (torch.tensor(scaler.transform(x[rows]), dtype=torch.float32) for rows in (train_rows, test_rows))
     bounds = (float(min(z_tr.min(), z_te.min())), float(max(z_tr.max(), z_te.max())))
     train = ArrayDataset(z_tr, torch.from_numpy(y[train_rows]), "tabular-train", 2, bounds)
-    with ctx.seeded_torch("torch", "mlp", *names):
+    with ctx.seeded_torch("init", "tabular-mlp", *names):
         model = build("mlp", in_shape=(x.shape[1],), num_classes=int(y[train_rows].max()) + 1, hidden=(hidden,))
-        fit(model, train, ctx=ctx, description="tabular mlp",
-            config=TrainConfig(epochs=epochs, batch_size=len(train), lr=lr, patience=None, eval_train=False))
+    fit(model, train, ctx=ctx, description="tabular mlp",
+        config=TrainConfig(epochs=epochs, batch_size=len(train), lr=lr, patience=None, eval_train=False))
     return evaluate(model, ArrayDataset(z_te, torch.from_numpy(y[test_rows]), "tabular-test", 2, bounds))[1]
 
 

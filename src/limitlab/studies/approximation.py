@@ -118,19 +118,19 @@ class Approximation(Study[ApproximationConfig]):
         return self.result(ctx, metrics=m, figures=self.figures(fits, x_eval[:cfg.num_eval], paths))
 
     def paths(self, ctx: Context) -> list[dict]:
-        cfg, data, model = self.config, digits(), build("mlp")
+        cfg, data = self.config, digits()
+        with ctx.seeded_torch("init", "mlp"):
+            model = build("mlp")
         fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False),
             description="train mlp")
         pred = predict_logits(model, data.test.x).argmax(1)
-        t = torch.linspace(0, 1, cfg.num_path).view(-1, 1, 1, 1)
-        out = []
+        t, out, stride = torch.linspace(0, 1, cfg.num_path).view(-1, 1, 1, 1), [], max(1, (cfg.num_path - 1) // 8)
         for a in range(cfg.num_pairs):
             b = (a + 1) % 10
             ia = int(torch.nonzero((data.test.y == a) & (pred == a))[0])
             ib = int(torch.nonzero((data.test.y == b) & (pred == b))[0])
             xs = (1 - t) * data.test.x[ia] + t * data.test.x[ib]
             top, cls = torch.softmax(predict_logits(model, xs), dim=1).max(1)
-            stride = max(1, (cfg.num_path - 1) // 8)
             out.append({"a": a, "b": b, "top": top.tolist(), "min_top": float(top.min()),
                         "undecided": float((top < 0.9).float().mean()), "images": xs[::stride, 0],
                         "captions": [f"t={float(t[i]):.2f}: {int(cls[i])} ({float(top[i]):.0%})"

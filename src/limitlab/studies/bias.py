@@ -87,11 +87,11 @@ class Bias(Study[BiasConfig]):
             index = oversample_index(in_b, ctx.rng("oversample", seed, mix))
         train = ArrayDataset(x[index], data.train.y[index], f"bias-{cfg.style}-{mix}-{arm}", 10)
         epochs = -(-cfg.steps * cfg.batch_size // len(train))
-        with ctx.seeded_torch("torch", "bias", seed, mix, arm):
+        with ctx.seeded_torch("init", cfg.model, arm, mix, seed):
             model = build(cfg.model, **({"dropout": 0.0} if cfg.model == "cnn" else {}))
-            fit(model, train, ctx=ctx, sample_weight=weight, description=f"{arm} {mix:.0%}",
-                config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
-                                   max_steps=cfg.steps, eval_train=False))
+        fit(model, train, ctx=ctx, sample_weight=weight, description=f"{arm} {mix:.0%}",
+            config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
+                               max_steps=cfg.steps, eval_train=False))
         test = data.test
         b_test = ArrayDataset(second_style(test.x, cfg.style), test.y, "test-b", 10)
         return evaluate(model, test)[1], evaluate(model, b_test)[1]

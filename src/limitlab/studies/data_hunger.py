@@ -92,10 +92,10 @@ class DataHunger(Study[DataHungerConfig]):
     def cnn_accuracy(self, train: ArrayDataset, test: ArrayDataset, ctx: Context, seed: int) -> float:
         cfg, n, batch = self.config, len(train), min(64, len(train))
         epochs = max(cfg.epochs, -(-cfg.min_steps // -(-n // batch)))  # at least min_steps steps
-        with ctx.seeded_torch("torch", "cnn", seed, n):
+        with ctx.seeded_torch("init", "cnn", seed, n):
             model = build("cnn")
-            fit(model, train, ctx=ctx, description=f"cnn n={n}",
-                config=TrainConfig(epochs=epochs, batch_size=batch, lr=cfg.cnn_lr, patience=None, eval_train=False))
+        fit(model, train, ctx=ctx, description=f"cnn n={n}",
+            config=TrainConfig(epochs=epochs, batch_size=batch, lr=cfg.cnn_lr, patience=None, eval_train=False))
         return evaluate(model, test)[1]
 
     def logreg_accuracy(self, f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray,

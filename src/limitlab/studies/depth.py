@@ -93,7 +93,7 @@ class Depth(Study[DepthConfig]):
     def run(self, ctx: Context) -> Result:
         cfg, data, m = self.config, digits(), Metrics()
         x, y = data.train.x[:cfg.num_probe].double(), data.train.y[:cfg.num_probe]
-        grid = {(c, d): gradient_flow(deep_mlp(*c, d, cfg.width).double(), x, y)
+        grid = {(c, d): gradient_flow(deep_mlp(*c, d, cfg.width, ctx=ctx).double(), x, y)
                 for d in ctx.progress.track(cfg.depths, description="gradients at init") for c in self.configs()}
         deep = max(cfg.depths)
         m.add("bound_max_ratio", max(g.bound_ratio for g in grid.values()), "ratio",
@@ -122,7 +122,7 @@ class Depth(Study[DepthConfig]):
         cfg, data, out = self.config, digits(), {}
         x, y = data.train.x[:cfg.num_probe].double(), data.train.y[:cfg.num_probe]
         for name in ctx.progress.track(cfg.train_configs, description=f"training depth {cfg.train_depth}"):
-            model = deep_mlp(*name.split("/"), cfg.train_depth, cfg.width)
+            model = deep_mlp(*name.split("/"), cfg.train_depth, cfg.width, ctx=ctx)
             ratio = gradient_flow(model.double(), x, y).ratio
             model.float()  # float32 -> float64 -> float32 is exact: the probe leaves the weights as they were
             history = fit(model, data.train, val=data.val, ctx=ctx, description=f"train {name}",

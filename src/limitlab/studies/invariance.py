@@ -36,25 +36,14 @@ from limitlab import figures
 from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
+from limitlab.data.augment import ShiftAugment
 from limitlab.data.nuisances import CLEAN, XLABELS, nuisance
-from limitlab.data.transforms import shift
 from limitlab.models import TrainConfig, build, evaluate, fit
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, every, fmt
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "cnn", "cnn+shift-aug")
-
-
-class ShiftAugment:
-    """Batch hook: shift each image by whole pixels drawn uniformly from [-max_shift, max_shift] per axis."""
-
-    def __init__(self, max_shift: int) -> None:
-        self.max_shift = max_shift
-
-    def __call__(self, model: nn.Module, x: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-        d = torch.randint(-self.max_shift, self.max_shift + 1, (2, len(x)), generator=gen).to(x.dtype)
-        return shift(x, d[0], d[1]), y
 
 
 @dataclass(frozen=True)
@@ -104,11 +93,11 @@ class Invariance(Study[InvarianceConfig]):
         if name == "cnn":
             return digits_cnn(ctx, epochs=cfg.epochs, replica=seed)  # shared with other studies via the cache
         hook = ShiftAugment(cfg.aug_shift) if name == "cnn+shift-aug" else None
-        with ctx.seeded_torch("torch", "invariance", name, seed):
+        with ctx.seeded_torch("init", name, seed):
             model = build("mlp" if name == "mlp" else "cnn")
-            fit(model, data.train, val=data.val, ctx=ctx, batch_hook=hook, description=f"train {name} #{seed}",
-                config=TrainConfig(epochs=cfg.epochs, lr=2e-3, eval_train=False),
-                key={"aug_shift": cfg.aug_shift, "seed": seed})
+        fit(model, data.train, val=data.val, ctx=ctx, batch_hook=hook, description=f"train {name} #{seed}",
+            config=TrainConfig(epochs=cfg.epochs, lr=2e-3, eval_train=False),
+            key={"aug_shift": cfg.aug_shift, "seed": seed})
         return model
 
     def run(self, ctx: Context) -> Result:

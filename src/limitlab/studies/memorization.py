@@ -100,10 +100,10 @@ class Memorization(Study[MemorizationConfig]):
                          lr=cfg.cnn_lr if model_name == "cnn" else cfg.lr, patience=None,
                          target_train_acc=cfg.target_train_acc, max_steps=cfg.max_steps)
         # Epochs enough for the step cap. `val` is the arm's test set, only recorded (patience=None), for the curves.
-        with ctx.seeded_torch("torch", model_name, arm, seed):
+        with ctx.seeded_torch("init", model_name, arm, seed):
             model: nn.Module = build("mlp", hidden=cfg.hidden) if model_name == "mlp" else build("cnn", dropout=0.0)
-            history = fit(model, train, val=test if model_name == "mlp" else None, ctx=ctx, config=tc,
-                          description=f"{model_name} {arm}")
+        history = fit(model, train, val=test if model_name == "mlp" else None, ctx=ctx, config=tc,
+                      description=f"{model_name} {arm}")
         return history, evaluate(model, train)[1], evaluate(model, test)[1]
 
     def jobs(self) -> list[tuple[str, str]]:

@@ -101,7 +101,9 @@ class NeuralODE(Study[NeuralODEConfig]):
         mem: dict[str, list[int]] = {arm: [] for arm in ARMS[:3]}
         for num_steps in ctx.progress.track(cfg.steps, description="saved bytes vs L"):
             for arm in mem:
-                mem[arm].append(step_memory(make(arm, num_steps, cfg), x, y)[0])
+                with ctx.seeded_torch("init", arm, num_steps):  # the weights do not change the bytes; seeded anyway
+                    model = make(arm, num_steps, cfg)
+                mem[arm].append(step_memory(model, x, y)[0])
         lo, hi = cfg.steps[0], cfg.steps[-1]
         for arm, values in mem.items():
             key, label = arm.replace("-", "_"), LABELS[arm]
@@ -112,7 +114,7 @@ class NeuralODE(Study[NeuralODEConfig]):
             m.add(f"line_deviation_{key}", line_deviation(list(cfg.steps), values), "fraction",
                   f"max distance from the straight line / max bytes, {label}")
             m.add(f"max_over_min_{key}", max(values) / min(values), "x", f"largest / smallest saved bytes, {label}")
-        m.add("adjoint_grad_rel_diff", self.adjoint_vs_direct(x, y), "relative",
+        m.add("adjoint_grad_rel_diff", self.adjoint_vs_direct(ctx, x, y), "relative",
               f"|grad adjoint - grad direct| / |grad direct| at init, L={cfg.train_steps}")
         rows = self.train_all(ctx, x, y, m)
         table = Table(f"Trained at L = {cfg.train_steps} ({cfg.epochs} epochs)",
@@ -121,10 +123,11 @@ class NeuralODE(Study[NeuralODEConfig]):
                               f"bytes for a batch of {cfg.memory_batch}, parameters excluded.")
         return self.result(ctx, metrics=m, figures=self.figures(mem, m.view()), tables=[table])
 
-    def adjoint_vs_direct(self, x: torch.Tensor, y: torch.Tensor) -> float:
+    def adjoint_vs_direct(self, ctx: Context, x: torch.Tensor, y: torch.Tensor) -> float:
         """The adjoint's gradient against backprop through the same Euler steps (same weights)."""
-        direct = make("ode-direct", self.config.train_steps, self.config)
-        adjoint = make("ode-adjoint", self.config.train_steps, self.config)
+        with ctx.seeded_torch("init", "ode-direct", self.config.train_steps):
+            direct = make("ode-direct", self.config.train_steps, self.config)
+        adjoint = make("ode-adjoint", self.config.train_steps, self.config)  # the same weights, loaded below
         adjoint.load_state_dict(direct.state_dict())
         grads = [torch.cat([g.flatten() for g in torch.autograd.grad(F.cross_entropy(m(x), y), list(m.parameters()))])
                  for m in (direct, adjoint)]
@@ -134,7 +137,8 @@ class NeuralODE(Study[NeuralODEConfig]):
         cfg, data = self.config, digits()
         rows = []
         for arm in ctx.progress.track(ARMS, description="training"):
-            model = make(arm, cfg.train_steps, cfg)
+            with ctx.seeded_torch("init", arm, cfg.train_steps):
+                model = make(arm, cfg.train_steps, cfg)
             fit(model, data.train, ctx=ctx, description=f"train {arm}",
                 config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, patience=None, eval_train=False))
             acc = evaluate(model, data.test)[1]
