@@ -63,13 +63,29 @@ def test_config_is_checked():
 
 def test_verdict_rule():
     study = Bias(BiasConfig(mixes=(0.5, 0.95)))
-    base = {"plain_gap_0.5": 0.0, "plain_gap_0.95": 0.3, "reweight_gap_0.95": 0.15, "oversample_gap_0.95": 0.1,
-            "plain_overall_0.5": 0.9, "plain_overall_0.95": 0.91, "plain_acc_a_0.95": 0.95, "plain_acc_b_0.95": 0.65}
-    judge = lambda values: study.judge(MetricValues({k: Metric(v) for k, v in values.items()}))  # noqa: E731
-    assert judge(base).status == "holds"
-    assert judge({**base, "plain_gap_0.95": 0.04}).status == "fails"
-    assert judge({**base, "plain_overall_0.95": 0.87}).status == "inconclusive"
-    assert judge({**base, "reweight_gap_0.95": 0.24}).status == "inconclusive"  # > 0.75 x 0.3
-    assert judge({**base, "reweight_gap_0.95": 0.01}).status == "inconclusive"  # closed
-    assert judge({**base, "plain_gap_0.5": None}).status == "inconclusive"
+    base = {"plain_gap_0.5": Metric(0.0), "plain_gap_0.95": Metric(0.47, noise=0.05),
+            "reweight_gap_0.95": Metric(0.40, noise=0.05), "oversample_gap_0.95": Metric(0.35),
+            "plain_overall_0.5": Metric(0.945), "plain_overall_0.95": Metric(0.952), "plain_acc_a_0.95": Metric(0.96),
+            "plain_acc_b_0.95": Metric(0.49), "gap_growth": Metric(0.47, noise=0.05),
+            "overall_change": Metric(0.007, noise=0.015), "reweight_reduction": Metric(0.07, noise=0.04)}
+    judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
+    # A reweighted gap of 0.85x the plain one (the old rule's <= 0.75x failed it): narrower, beyond the noise.
+    assert judge().status == "holds"
+    assert judge(gap_growth=Metric(0.08, noise=0.05)).status == "fails"  # the gap's growth inside its noise
+    assert judge(overall_change=Metric(-0.03, noise=0.015)).status == "inconclusive"  # overall accuracy dropped
+    assert judge(reweight_reduction=Metric(0.03, noise=0.04)).status == "inconclusive"  # not narrower beyond noise
+    # ... nor beyond the spread over seeds, when that is the larger
+    assert judge(reweight_reduction=Metric(0.07, noise=0.04, spread=0.08)).status == "inconclusive"
+    assert judge(**{"reweight_gap_0.95": Metric(0.03, noise=0.05)}).status == "inconclusive"  # closed, within noise
+    assert judge(gap_growth=Metric(None)).status == "inconclusive"
     assert study.judge(MetricValues({})).status == "inconclusive"
+
+
+def test_rule_comparisons_are_paired_per_digit(tiny):
+    study, result = tiny
+    m = result.metrics
+    growth = m["gap_growth"]
+    assert growth.value == pytest.approx(m["plain_gap_0.95"].value - m["plain_gap_0.5"].value)
+    assert m["reweight_reduction"].value == pytest.approx(m["plain_gap_0.95"].value - m["reweight_gap_0.95"].value)
+    # two standard errors over 360 digits of per-digit values in [-2, 2] (a difference of gaps): <= 2 * 2 / sqrt(360)
+    assert 0 < growth.noise <= 2 * 2 / 360 ** 0.5

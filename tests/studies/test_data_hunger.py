@@ -49,11 +49,18 @@ def test_tiny_run_numbers_hang_together(tiny):
             assert metric.value == pytest.approx(np.mean(metric.values))
     # With 100 balanced digits, logistic regression on HOG features is far above chance.
     assert m[f"acc_hog_n{sizes[-1]}"].value > 0.8
-    assert m["small_n_gap"].value == pytest.approx(m[f"acc_hog_n{sizes[0]}"].value - m[f"acc_cnn_n{sizes[0]}"].value)
+    small = [n for n in sizes if n <= study.config.small_n]
+    assert m["small_n_gap"].value == pytest.approx(np.mean([m[f"acc_hog_n{n}"].value - m[f"acc_cnn_n{n}"].value
+                                                            for n in small]))
+    for n in sizes:  # the paired gap per size, and its noise floor: two standard errors over the 360 test digits
+        assert m[f"gap_n{n}"].value == pytest.approx(m[f"acc_hog_n{n}"].value - m[f"acc_cnn_n{n}"].value)
+        assert 0 < m[f"gap_n{n}"].noise <= 2 * (1 / 360) ** 0.5  # a per-digit difference lies in [-1, 1]
     handling = np.mean([m[f"missing_{k}/mlp-mean+indicators"].value - m[f"missing_{k}/mlp-zero-fill"].value
                         for k in ("mcar", "mnar")])
     assert m["handling_gap"].value == pytest.approx(handling)
     curve = {f.id: f for f in result.figures}["learning-curves"].panels[0]["series"][1]
+    gaps = {f.id: f for f in result.figures}["learning-curves"].panels[1]["series"][0]
+    assert gaps["y"] == pytest.approx([m[f"gap_n{n}"].value for n in sizes])
     assert curve["y"] == pytest.approx([m[f"acc_hog_n{n}"].value for n in sizes])
     assert all(lo <= y <= hi for lo, y, hi in zip(curve["lo"], curve["y"], curve["hi"]))
 
@@ -65,18 +72,26 @@ def test_config_is_checked():
         DataHungerConfig(sizes=(10, 2000))
     with pytest.raises(ConfigError, match="missing_set"):
         DataHungerConfig(missing_set="iris")
+    with pytest.raises(ConfigError, match="small_n=1400; expected a size from 10"):
+        DataHungerConfig(small_n=1400)
 
 
 def test_verdict_rule():
-    study = DataHunger(DataHungerConfig(sizes=(10, 100)))
-    base = {"acc_hog_n10": 0.6, "acc_cnn_n10": 0.5, "acc_hog_n100": 0.9, "acc_cnn_n100": 0.95,
-            "crossover_n": 100, "small_n_gap": 0.1, "handling_gap": 0.05, "model_gap": 0.01}
-    judge = lambda m: study.judge(MetricValues({k: Metric(v) for k, v in m.items()}))  # noqa: E731
-    assert judge(base).status == "holds"
-    assert judge({**base, "small_n_gap": 0.04}).status == "fails"
-    assert judge({**base, "crossover_n": None}).status == "inconclusive"
-    assert judge({**base, "crossover_n": 10}).status == "inconclusive"  # the CNN was never behind
-    assert judge({**base, "handling_gap": 0.01}).status == "inconclusive"
-    assert judge({**base, "model_gap": 0.06}).status == "inconclusive"
-    assert judge({**base, "small_n_gap": None}).status == "inconclusive"  # not measured: no evidence either way
+    study = DataHunger(DataHungerConfig(sizes=(10, 100), small_n=10))
+    base = {"acc_hog_n10": Metric(0.6), "acc_cnn_n10": Metric(0.5), "acc_hog_n100": Metric(0.9),
+            "acc_cnn_n100": Metric(0.95), "crossover_n": Metric(100), "model_gap": Metric(0.01),
+            "small_n_gap": Metric(0.025, noise=0.012, values=[0.02, 0.03, 0.025]),
+            "handling_gap": Metric(0.08, spread=0.02, values=[0.06, 0.08, 0.1])}
+    judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
+    assert judge().status == "holds"  # a lead of 2.5 points, above its noise floor and on every seed
+    assert "small effect" in judge().evidence
+    assert judge(small_n_gap=Metric(-0.01, noise=0.012, values=[-0.01, 0.0, -0.02])).status == "fails"
+    assert judge(small_n_gap=Metric(0.01, noise=0.012, values=[0.01, 0.01, 0.01])).status == "inconclusive"  # noise
+    lead_on_two = judge(small_n_gap=Metric(0.027, noise=0.012, values=[0.05, 0.04, -0.01]))  # not on every seed
+    assert lead_on_two.status == "inconclusive" and "2/3 seeds" in lead_on_two.evidence
+    assert judge(crossover_n=Metric(None)).status == "inconclusive"  # never catches up
+    assert judge(crossover_n=Metric(10)).status == "inconclusive"  # not behind with little data
+    assert judge(handling_gap=Metric(0.05, spread=0.04)).status == "inconclusive"  # 0.02 + 0.04 > 0.05
+    assert judge(model_gap=Metric(0.09)).status == "inconclusive"
+    assert judge(small_n_gap=Metric(None)).status == "inconclusive"  # not measured: no evidence either way
     assert study.judge(MetricValues({})).status == "inconclusive"

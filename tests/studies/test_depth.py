@@ -4,8 +4,10 @@ import math
 import pytest
 import torch
 
+from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.errors import ConfigError
+from limitlab.gradients.bound import gradient_bound
 from limitlab.gradients.flow import gradient_flow
 from limitlab.models.counting import closed_form_errors, count_paths
 from limitlab.models.deep_mlp import deep_mlp as make
@@ -52,11 +54,36 @@ def test_config_is_checked():
         Depth.configure(overrides={"activations": "swish"})
 
 
+def test_the_guard_leaves_out_gradients_whose_float64_norm_underflows():
+    # An unscaled ReLU residual stack explodes: logits so large that the softmax saturates and ||grad_y J||, a sum
+    # of squares of subnormal numbers, reads 0 while grad_x J (scaled up by the huge weights) does not: the raw
+    # bound check then "fails" though the gradients are right. This is the seed the issue saw failing.
+    data = digits()
+    x, y = data.train.x[:128].double(), data.train.y[:128]
+    model = make("relu", "he", "residual-unscaled", 32, 64, ctx=Context(seed=0)).double()
+    raw = gradient_bound(model, x, y)
+    assert float(raw.ratio.max()) > 1e100 and int((raw.output == 0).sum()) > 0
+    flow = gradient_flow(model, x, y)
+    assert flow.unchecked >= int((raw.output == 0).sum()) and flow.bound_ratio <= 1 + 1e-9
+
+
+def test_glorot_standard_initialization():
+    model = make("sigmoid", "standard", "plain", 4, 256)
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    model.requires_grad_(False)
+    for layer in layers:  # U[-1/sqrt(n), 1/sqrt(n)]: variance 1 / (3 n), zero biases
+        n = layer.in_features
+        assert float(layer.weight.abs().max()) <= 1 / math.sqrt(n) and float(layer.bias.abs().max()) == 0
+    assert float(layers[1].weight.std()) == pytest.approx(1 / math.sqrt(3 * 256), rel=0.02)
+
+
 def metrics(**changes):
-    m = {"bound_violations": 0, "num_configs": 10, "bound_max_ratio": 0.9, "grad_ratio_sigmoid_small_plain": 1e-50,
-         "grad_ratio_relu_he_plain": 1.0, "grad_ratio_relu_he_residual": 2.0, "test_acc_relu_he_residual": 0.95,
-         "test_acc_sigmoid_small_plain": 0.1}
-    return MetricValues({k: Metric(v) for k, v in {**m, **changes}.items()})
+    m = {"bound_violations": 0, "num_configs": 10, "bound_max_ratio": 0.9, "bound_unchecked": 3,
+         "grad_ratio_sigmoid_small_plain": 1e-50, "grad_ratio_sigmoid_standard_plain": 1e-40,
+         "grad_ratio_relu_he_plain": 1.0, "grad_ratio_relu_he_residual": 2.0,
+         "test_acc_relu_he_residual": Metric(0.95, noise=0.023),
+         "test_acc_sigmoid_small_plain": Metric(0.1, noise=0.03)}
+    return MetricValues({k: v if isinstance(v, Metric) else Metric(v) for k, v in {**m, **changes}.items()})
 
 
 def test_verdict_rule():
@@ -65,6 +92,8 @@ def test_verdict_rule():
     assert study.judge(metrics(bound_violations=1)).status == "fails"
     assert study.judge(metrics(grad_ratio_sigmoid_small_plain=0.1)).status == "fails"
     assert study.judge(metrics(grad_ratio_relu_he_residual=20.0)).status == "inconclusive"
+    assert study.judge(metrics(grad_ratio_sigmoid_standard_plain=1e-3)).status == "fails"  # no vanishing under Glorot's init
+    assert study.judge(metrics(test_acc_relu_he_residual=Metric(0.91, noise=0.03))).status == "inconclusive"
     missing = metrics(test_acc_relu_he_residual=None, grad_ratio_sigmoid_small_plain=None)
     assert study.judge(missing).status == "inconclusive"
     assert study.judge(MetricValues({})).status == "inconclusive"

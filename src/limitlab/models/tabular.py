@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from limitlab.context import Context
 from limitlab.data import ArrayDataset
 from limitlab.data.impute import mean_with_indicators, zero_fill
+from limitlab.data.tabular import MECHANISMS, inject_missing, tabular
 from limitlab.errors import ConfigError
 from limitlab.models.train import TrainConfig, evaluate, fit
 from limitlab.models.zoo import build
@@ -51,3 +52,26 @@ def missing_strategy_accuracy(strategy: str, x: np.ndarray, y: np.ndarray, train
         raise ConfigError(f"unknown missing-data strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
     tree = HistGradientBoostingClassifier(random_state=ctx.derive_seed("tree", *names))
     return float(tree.fit(x[train_rows], y[train_rows]).score(x[test_rows], y[test_rows]))
+
+
+def missing_data_scores(name: str, *, ctx: Context, num_seeds: int, num_train: int, rate: float,
+                        epochs: int) -> dict[str, np.ndarray]:
+    """Test accuracy per seed of every strategy on the bundled table `name` with a fraction `rate` of each column
+    missing, for each mechanism: "mechanism/strategy" -> array over seeds, plus "complete" (the MLP on the complete
+    table). Each seed draws its own `num_train` training rows (the rest test) and its own missing values."""
+    x, y, _ = tabular(name)
+    out: dict[str, np.ndarray] = {}
+    for k in range(num_seeds):
+        perm = ctx.rng("missing-split", k).permutation(len(y))
+        tr, te = perm[:num_train], perm[num_train:]
+        scores = {"complete": tabular_mlp_accuracy(x, y, tr, te, ctx=ctx, names=("complete", k), epochs=epochs)}
+        for mech in MECHANISMS:
+            xm = inject_missing(x, rate=rate, mechanism=mech, rng=ctx.rng("missing", mech, k))
+            streams = {"mlp-zero-fill": (mech, "zero", k), "mlp-mean+indicators": (mech, "mean", k),
+                       "tree-native-nan": (mech, k)}
+            for strategy, names in streams.items():
+                scores[f"{mech}/{strategy}"] = missing_strategy_accuracy(strategy, xm, y, tr, te, ctx=ctx, names=names,
+                                                                         epochs=epochs)
+        for key, value in scores.items():
+            out.setdefault(key, np.zeros(num_seeds))[k] = value
+    return out

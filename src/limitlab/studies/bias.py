@@ -37,8 +37,9 @@ from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.data.groups import STYLES, group_weights, oversample_index, second_style
-from limitlab.models import TrainConfig, build, evaluate, fit
-from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, fmt
+from limitlab.models import TrainConfig, build, fit, predict_logits
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, fmt
+from limitlab.studies._rules import margin, mean_noise
 from limitlab.study import Study, register
 
 ARMS = ("plain", "reweight", "oversample")
@@ -74,8 +75,8 @@ class Bias(Study[BiasConfig]):
         "full": {"mixes": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99), "num_seeds": 8, "model": "cnn", "steps": 800},
     }
 
-    def train_arm(self, mix: float, arm: str, seed: int, ctx: Context) -> tuple[float, float]:
-        """(accuracy on group A, accuracy on group B) of one model."""
+    def train_arm(self, mix: float, arm: str, seed: int, ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+        """(correct on group A, correct on group B): 0/1 per test digit (the same digits in both styles)."""
         cfg, data = self.config, digits()
         n = len(data.train)
         in_b = np.zeros(n, dtype=bool)
@@ -95,24 +96,24 @@ class Bias(Study[BiasConfig]):
             config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
                                max_steps=cfg.steps, eval_train=False))
         test = data.test
-        b_test = ArrayDataset(second_style(test.x, cfg.style), test.y, "test-b", 10)
-        return evaluate(model, test)[1], evaluate(model, b_test)[1]
+        return tuple((predict_logits(model, x).argmax(1) == test.y).double()
+                     for x in (test.x, second_style(test.x, cfg.style)))
 
     def run(self, ctx: Context) -> Result:
         cfg = self.config
         # Remedies at a 50/50 mix would train the plain model again: the plain result is reused there.
         jobs = [(mix, arm, k) for k in range(cfg.num_seeds) for mix in cfg.mixes for arm in ARMS
                 if arm == "plain" or mix != 0.5]
-        acc = {job: self.train_arm(*job, ctx) for job in ctx.progress.track(jobs, description="bias mixes")}
-        table: dict[tuple[str, str], np.ndarray] = {}  # (arm, quantity) -> seeds x mixes
+        done = {job: self.train_arm(*job, ctx) for job in ctx.progress.track(jobs, description="bias mixes")}
+        # per[(arm, quantity)]: seeds x mixes x test digits (quantity per digit: correct on A, on B, their gap...)
+        per: dict[tuple[str, str], torch.Tensor] = {}
+        f = torch.tensor(cfg.mixes, dtype=torch.float64).view(1, -1, 1)
         for arm in ARMS:
-            a = np.array([[acc[(mix, arm if (mix, arm, k) in acc else "plain", k)][0] for mix in cfg.mixes]
-                          for k in range(cfg.num_seeds)])
-            b = np.array([[acc[(mix, arm if (mix, arm, k) in acc else "plain", k)][1] for mix in cfg.mixes]
-                          for k in range(cfg.num_seeds)])
-            f = np.array(cfg.mixes)
-            table[(arm, "acc_a")], table[(arm, "acc_b")] = a, b
-            table[(arm, "gap")], table[(arm, "overall")] = a - b, f * a + (1 - f) * b
+            a, b = (torch.stack([torch.stack([done[(mix, arm if (mix, arm, k) in done else "plain", k)][g]
+                                              for mix in cfg.mixes]) for k in range(cfg.num_seeds)]) for g in (0, 1))
+            per[(arm, "acc_a")], per[(arm, "acc_b")], per[(arm, "gap")] = a, b, a - b
+            per[(arm, "overall")] = f * a + (1 - f) * b
+        table = {key: v.mean(2).numpy() for key, v in per.items()}  # seeds x mixes
         metrics = Metrics()
         words = {"acc_a": "accuracy on group A", "acc_b": "accuracy on group B (the minority)",
                  "gap": "accuracy on A minus on B", "overall": "accuracy on a test set mixed like the training set"}
@@ -120,10 +121,22 @@ class Bias(Study[BiasConfig]):
             for j, mix in enumerate(cfg.mixes):
                 metrics[f"{arm}_{q}_{mix:g}"] = Metric.over_seeds(values[:, j], "fraction",
                                                                   f"{arm}: {words[q]} at {mix:.0%} A")
-        return self.result(ctx, metrics=metrics, figures=self.figures(table))
+        for arm in ARMS:  # the noise floor of each skewed-mix gap (A and B are the same digits: paired)
+            metrics[f"{arm}_gap_{cfg.mixes[-1]:g}"].noise = mean_noise(per[(arm, "gap")][:, -1].mean(0))
+        # The rule's comparisons, per digit and seed (the differences the noise floors are computed on):
+        plain_gap, plain_overall = per[("plain", "gap")], per[("plain", "overall")]
+        for name, diff, what in (
+                ("gap_growth", plain_gap[:, -1] - plain_gap[:, 0], "plain gap, skewed minus balanced mix"),
+                ("overall_change", plain_overall[:, -1] - plain_overall[:, 0], "plain overall accuracy, skewed minus "
+                 "balanced mix"),
+                ("reweight_reduction", plain_gap[:, -1] - per[("reweight", "gap")][:, -1],
+                 "plain minus reweighted gap at the skewed mix")):
+            metrics[name] = Metric.over_seeds(diff.mean(1).tolist(), "fraction", what)
+            metrics[name].noise = mean_noise(diff.mean(0))
+        return self.result(ctx, metrics=metrics, figures=self.figures(table, metrics))
 
-    def figures(self, table: Mapping[tuple[str, str], np.ndarray]) -> list[Figure]:
-        cfg = self.config
+    def figures(self, table: Mapping[tuple[str, str], np.ndarray], m: Metrics) -> list[Figure]:
+        cfg, hi = self.config, f"{self.config.mixes[-1]:g}"
         x = [100 * f for f in cfg.mixes]
 
         def line(arm: str, q: str, label: str) -> dict:
@@ -140,21 +153,24 @@ class Bias(Study[BiasConfig]):
                           hlines=[{"y": 0.0, "label": "no gap"}]),
             figures.lines([line(arm, "acc_b", arm) for arm in ARMS], title="minority accuracy with each remedy",
                           xlabel="share of group A in training (%)", ylabel="accuracy on group B", ylim=(0, 1.02)),
+            figures.bars(list(ARMS), [{"label": f"gap at {float(hi):.0%} A", "values": [
+                m[f"{arm}_gap_{hi}"].value for arm in ARMS], "err": [m[f"{arm}_gap_{hi}"].noise for arm in ARMS]}],
+                title="skewed-mix gap (error bar: noise floor)", ylabel="accuracy on A minus on B"),
         ], caption=(f"Mean over {cfg.num_seeds} seeds (band: min to max). At a 50/50 mix the remedies change nothing, "
-                    "so they share the plain model there."))
+                    "so they share the plain model there. Noise floor: two standard errors over the test digits."))
         return [groups]
 
     def judge(self, m: MetricValues) -> Verdict:
         lo, hi = f"{self.config.mixes[0]:g}", f"{self.config.mixes[-1]:g}"
         gap, rw, gap_lo = m[f"plain_gap_{hi}"], m[f"reweight_gap_{hi}"], m[f"plain_gap_{lo}"]
-        overall_lo = m[f"plain_overall_{lo}"]
-        parts = {"gap": at_least(None if gap is None or gap_lo is None else gap - gap_lo, 0.05),
-                 "hidden": at_least(m[f"plain_overall_{hi}"], None if overall_lo is None else overall_lo - 0.02),
-                 "narrows": at_most(rw, None if gap is None else 0.75 * gap),
-                 "not-closed": None if rw is None else rw > 0.02}
+        rule = lambda name, threshold: at_least(m[name], threshold, noise=margin(m, name))  # noqa: E731
+        parts = {"gap": rule("gap_growth", 0.05), "hidden": rule("overall_change", -0.02),
+                 "narrows": rule("reweight_reduction", 0.0), "not-closed": rule(f"reweight_gap_{hi}", 0.0)}
         text = (f"Trained {float(hi):.0%} A / {1 - float(hi):.0%} B, the model scores "
                 f"{fmt(m[f'plain_acc_a_{hi}'], '.1%')} on A and {fmt(m[f'plain_acc_b_{hi}'], '.1%')} on B (gap "
                 f"{fmt(gap, '.1%')}, vs {fmt(gap_lo, '.1%')} at {float(lo):.0%} A) while overall accuracy is "
-                f"{fmt(m[f'plain_overall_{hi}'], '.1%')} (balanced: {fmt(overall_lo, '.1%')}); reweighting: gap "
-                f"{fmt(rw, '.1%')}, oversampling: gap {fmt(m[f'oversample_gap_{hi}'], '.1%')}")
+                f"{fmt(m[f'plain_overall_{hi}'], '.1%')} (balanced: {fmt(m[f'plain_overall_{lo}'], '.1%')}); "
+                f"reweighting: gap {fmt(rw, '.1%')} ({fmt(m['reweight_reduction'], '+.1%')} narrower; noise floor "
+                f"{fmt(margin(m, 'reweight_reduction'), '.1%')}), oversampling: gap "
+                f"{fmt(m[f'oversample_gap_{hi}'], '.1%')}")
         return Verdict.combine(parts, text, decisive=("gap",))

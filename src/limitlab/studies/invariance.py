@@ -38,15 +38,17 @@ from torch import Tensor, nn
 from limitlab import figures
 from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
-from limitlab.data import ArrayDataset, digits
+from limitlab.data import digits
 from limitlab.data.augment import ShiftAugment
 from limitlab.data.nuisances import CLEAN, XLABELS, nuisance
-from limitlab.models import TrainConfig, build, evaluate, fit
+from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, every, fmt
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
+from limitlab.studies._rules import margin, paired_noise
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "cnn", "cnn+shift-aug")
+CHANCE = 0.1  # ten classes
 
 
 @dataclass(frozen=True)
@@ -107,22 +109,47 @@ class Invariance(Study[InvarianceConfig]):
         cfg, test, m = self.config, digits().test, Metrics()
         jobs = [(name, k) for k in range(cfg.num_seeds) for name in MODELS]
         models = {job: self.train(*job, ctx) for job in ctx.progress.track(jobs, description="train models")}
-        # acc[nuisance][model]: seeds x levels. The transformed test sets are shared by every model.
-        acc = {nu: {name: np.zeros((cfg.num_seeds, len(grid))) for name in MODELS} for nu, grid in cfg.grids().items()}
+        # hit[nuisance][model]: seeds x levels x test digits, 1 where correct. The transformed test sets are shared.
+        hit = {nu: {name: torch.zeros(cfg.num_seeds, len(grid), len(test), dtype=torch.float64) for name in MODELS}
+               for nu, grid in cfg.grids().items()}
         for nu, grid in cfg.grids().items():
             for j, level in enumerate(grid):
-                data = ArrayDataset(nuisance(nu, test.x, level, ctx.generator("noise", level)), test.y,
-                                    f"test-{nu}-{level}", 10)
+                xt = nuisance(nu, test.x, level, ctx.generator("noise", level))
                 for (name, k), model in models.items():
-                    acc[nu][name][k, j] = evaluate(model, data)[1]
+                    hit[nu][name][k, j] = (predict_logits(model, xt).argmax(1) == test.y).double()
+        acc = {nu: {name: h.mean(2).numpy() for name, h in by_model.items()} for nu, by_model in hit.items()}
+        for name, metric in self.comparisons(hit).items():
+            m[name] = metric
         for nu, grid in cfg.grids().items():
             for name in MODELS:
                 for j in (0, len(grid) - 1) if nu != "shift" else range(len(grid)):
                     m[f"acc_{name}_{nu}_{grid[j]:g}"] = Metric.over_seeds(
                         acc[nu][name][:, j], "fraction", f"{name} test accuracy, {XLABELS[nu]} = {grid[j]:g}")
-        return self.result(ctx, metrics=m, figures=self.figures(acc, test.x))
+        return self.result(ctx, metrics=m, figures=self.figures(acc, test.x, m))
 
-    def figures(self, acc: Mapping[str, Mapping[str, np.ndarray]], x: Tensor) -> list[Figure]:
+    def comparisons(self, hit: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, Metric]:
+        """The rule's differences of above-chance accuracy a+ (per seed, for the spread), each with the noise floor
+        of the per-digit paired accuracy difference (averaged over seeds)."""
+        cfg, grids = self.config, self.config.grids()
+        level = lambda nu, value: grids[nu].index(value)  # noqa: E731
+        first = next(s for s in cfg.shifts if s > 0)
+        pairs = {f"drop_cnn_{nu}": (("cnn", nu, 0), ("cnn", nu, len(grids[nu]) - 1))
+                 for nu in ("shift", "rotation", "scale", "contrast")}
+        pairs["pooling_gain"] = (("cnn", "shift", level("shift", first)), ("mlp", "shift", level("shift", first)))
+        pairs["aug_gain_shift"] = (("cnn+shift-aug", "shift", level("shift", float(cfg.aug_shift))),
+                                   ("cnn", "shift", level("shift", float(cfg.aug_shift))))
+        for nu in ("rotation", "contrast"):
+            pairs[f"aug_gain_{nu}"] = (("cnn+shift-aug", nu, len(grids[nu]) - 1), ("cnn", nu, len(grids[nu]) - 1))
+        out = {}
+        for name, ((m1, nu1, j1), (m2, nu2, j2)) in pairs.items():
+            h1, h2 = hit[nu1][m1][:, j1], hit[nu2][m2][:, j2]
+            above = (h1.mean(1) - CHANCE).clamp(min=0) - (h2.mean(1) - CHANCE).clamp(min=0)
+            out[name] = Metric.over_seeds(above.tolist(), "fraction", f"above-chance accuracy, {m1} at {nu1} "
+                                          f"{grids[nu1][j1]:g} minus {m2} at {nu2} {grids[nu2][j2]:g}")
+            out[name].noise = paired_noise(h1.mean(0), h2.mean(0))
+        return out
+
+    def figures(self, acc: Mapping[str, Mapping[str, np.ndarray]], x: Tensor, m: Metrics) -> list[Figure]:
         cfg = self.config
         panels = [figures.lines([figures.series(name, grid, acc[nu][name].mean(0), lo=acc[nu][name].min(0),
                                                 hi=acc[nu][name].max(0)) for name in MODELS],
@@ -139,30 +166,33 @@ class Invariance(Study[InvarianceConfig]):
         examples = Figure("examples", "One test digit under each nuisance level", [
             figures.images(torch.stack(rows), captions=labels, ncols=max(len(g) for g in cfg.grids().values()))],
             caption="The transformations of the test set, as the models received them.")
-        return [sweep, examples]
+        names = [n for n in m if n.startswith(("drop_", "pooling_", "aug_gain_"))]
+        rule = Figure("above-chance", "The rule's comparisons, in accuracy above chance", [figures.bars(
+            [n.replace("_", " ") for n in names], [{"label": "mean over seeds", "values": [m[n].value for n in names],
+                                                    "err": [m[n].noise for n in names]}],
+            title="thresholds: drops >= 0.2, pooling >= 0.05, aug shift >= 0.2, aug rotation/contrast < 0.1",
+            ylabel="difference of max(accuracy - 0.1, 0)")],
+            caption="Error bar: the noise floor (two standard errors of the paired per-digit difference). Going from "
+                    "below chance (contrast-inverted digits) to chance counts as no gain.")
+        return [sweep, rule, examples]
 
     def judge(self, m: MetricValues) -> Verdict:
-        cfg = self.config
-        grids = cfg.grids()
-        head = {nu: grid[-1] for nu, grid in grids.items()}
+        cfg, head = self.config, {nu: grid[-1] for nu, grid in self.config.grids().items()}
         a = lambda model, nu, level: m[f"acc_{model}_{nu}_{level:g}"]  # noqa: E731
-        diff = lambda x, y: None if x is None or y is None else x - y  # noqa: E731
-        drops = {nu: diff(a("cnn", nu, grids[nu][0]), a("cnn", nu, head[nu]))
-                 for nu in ("shift", "rotation", "scale", "contrast")}
-        gain = {nu: diff(a("cnn+shift-aug", nu, head[nu]), a("cnn", nu, head[nu])) for nu in ("rotation", "contrast")}
-        covered, first = float(cfg.aug_shift), next(s for s in cfg.shifts if s > 0)
-        gain["shift"] = diff(a("cnn+shift-aug", "shift", covered), a("cnn", "shift", covered))
-        parts = {"local": every([at_least(d, 0.2) for d in drops.values()]),
-                 "pooling": at_least(diff(a("cnn", "shift", first), a("mlp", "shift", first)), 0.05),
-                 "covered": at_least(gain["shift"], 0.2),
-                 "only-covered": every([None if gain[nu] is None else gain[nu] < 0.1
-                                        for nu in ("rotation", "contrast")])}
+        rule = lambda name, threshold, at=at_least: at(m[name], threshold, noise=margin(m, name))  # noqa: E731
+        first = next(s for s in cfg.shifts if s > 0)
+        parts = {"local": every([rule(f"drop_cnn_{nu}", 0.2) for nu in ("shift", "rotation", "scale", "contrast")]),
+                 "pooling": rule("pooling_gain", 0.05), "covered": rule("aug_gain_shift", 0.2),
+                 "only-covered": every([rule(f"aug_gain_{nu}", 0.1, at_most) for nu in ("rotation", "contrast")])}
         text = (f"The CNN ({fmt(a('cnn', 'shift', 0.0), '.1%')} clean) drops to " + ", ".join(
-            f"{fmt(a('cnn', nu, head[nu]), '.1%')} at {nu} {head[nu]:g}" for nu in drops)
+            f"{fmt(a('cnn', nu, head[nu]), '.1%')} at {nu} {head[nu]:g}" for nu in ("shift", "rotation", "scale",
+                                                                                   "contrast"))
             + f"; at a {first:g}-pixel shift CNN {fmt(a('cnn', 'shift', first), '.1%')} vs MLP "
-              f"{fmt(a('mlp', 'shift', first), '.1%')}; shift augmentation (up to {cfg.aug_shift} px) changes the "
-              f"CNN's accuracy by {fmt(gain['shift'], '+.1%')} at shift {covered:g} ("
-              f"{fmt(a('cnn+shift-aug', 'shift', head['shift']), '.1%')} at shift {head['shift']:g}), "
-              f"{fmt(gain['rotation'], '+.1%')} at rotation {head['rotation']:g}, {fmt(gain['contrast'], '+.1%')} at "
-              f"contrast {head['contrast']:g}")
+              f"{fmt(a('mlp', 'shift', first), '.1%')}; shift augmentation (up to {cfg.aug_shift} px) raises the CNN's "
+              f"accuracy above chance by {fmt(m['aug_gain_shift'], '+.1%')} at shift {cfg.aug_shift:g} ("
+              f"{fmt(a('cnn+shift-aug', 'shift', head['shift']), '.1%')} at shift {head['shift']:g}), by "
+              f"{fmt(m['aug_gain_rotation'], '+.1%')} at rotation {head['rotation']:g} and by "
+              f"{fmt(m['aug_gain_contrast'], '+.1%')} at contrast {head['contrast']:g} (raw accuracy "
+              f"{fmt(a('cnn', 'contrast', head['contrast']), '.1%')} -> "
+              f"{fmt(a('cnn+shift-aug', 'contrast', head['contrast']), '.1%')}; chance 10%)")
         return Verdict.combine(parts, text, decisive=("local", "covered"))

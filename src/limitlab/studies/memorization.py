@@ -11,15 +11,14 @@ pixels (one permutation for all images, train and test), random pixels (one per 
 data's mean and variance. The CNN (dropout off) is trained on `cnn_arms` too (none by default, for time; all in
 `full`). Every (model, arm) is repeated for `num_seeds` seeds (a new initialization, batch order and corruption draw).
 Test accuracy: on the test digits with their true labels, corrupted as the arm's inputs. Steps to fit: optimizer steps
-until the target was reached. Metrics are means over seeds.
+until the target was reached.
 
 Verdict: "fit" = every trained (model, arm, seed) reaches `target_train_acc` within `max_steps`; "generalize" = the
 MLP's mean test accuracy with true labels (p = 0) is >= 0.8; "chance" = its mean test accuracy with random labels (p =
-1) is <= 0.15 (chance is 0.10); both by more than the larger of their noise floor (two binomial standard errors on
-the 360 test digits) and their spread over seeds; "rises" = the MLP's mean test accuracy does not increase by more
-than 0.03 (about that noise floor) from one corruption level to the next. The claim holds if every part holds; it
-fails if "fit" or "chance" fails (capacity does not suffice, or random labels generalize); otherwise it is
-inconclusive.
+1) is <= 0.15 (chance is 0.10); both by more than the larger of their noise floor (two binomial standard errors on the
+360 test digits) and their spread over seeds; "rises" = the MLP's mean test accuracy does not increase by more than
+0.03 (about that noise floor) from one corruption level to the next. The claim holds if every part holds; it fails if
+"fit" or "chance" fails (capacity does not suffice, or random labels generalize); otherwise it is inconclusive.
 """
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ from limitlab.data import ArrayDataset, digits
 from limitlab.data.corrupted_arms import PIXEL_ARMS, corrupted_arm, label_arm
 from limitlab.models import History, TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
+from limitlab.studies._rules import binomial_noise, margin
 from limitlab.study import Study, register
 
 
@@ -91,8 +91,7 @@ class Memorization(Study[MemorizationConfig]):
 
     def arm_data(self, arm: str, seed: int, ctx: Context) -> tuple[ArrayDataset, ArrayDataset]:
         """(training set, test set) of one arm and seed; test labels are always the true ones."""
-        data = digits()
-        return corrupted_arm(arm, data.train.subset(slice(0, self.config.num_train)), data.test,
+        return corrupted_arm(arm, digits().train.subset(slice(0, self.config.num_train)), digits().test,
                              lambda *names: ctx.rng(*names, seed))  # each seed draws its own corruption
 
     def train(self, model_name: str, arm: str, seed: int, ctx: Context) -> tuple[History, float, float]:
@@ -120,15 +119,15 @@ class Memorization(Study[MemorizationConfig]):
             for q, i, what in (("train_acc", 1, "training accuracy"), ("test_acc", 2, "test accuracy (true labels)")):
                 m[f"{model}_{arm}_{q}"] = Metric.over_seeds([r[i] for r in per_seed], "fraction",
                                                             f"{model} {what} on {arm}")
+            test_acc = m[f"{model}_{arm}_test_acc"]
+            test_acc.noise = binomial_noise(test_acc.value, len(digits().test))
             what = f"optimizer steps for {model} to fit {arm}"
             m[f"{model}_{arm}_steps"] = Metric.over_seeds([h.steps for h, _, _ in per_seed], "steps", what) \
                 if fitted(per_seed) else Metric(None, "steps", f"{what} (none: a seed reached the cap)")
         for model in ("mlp", "cnn"):
-            pair = [runs.get((model, a)) for a in ("labels-0", "labels-1")]
-            if all(p is not None and fitted(p) for p in pair):
-                true_steps, rand_steps = (np.mean([h.steps for h, _, _ in p]) for p in pair)
-                m.add(f"{model}_slowdown", float(rand_steps / true_steps), "ratio",
-                      f"{model}: steps to fit random labels / steps to fit true labels")
+            if all(runs.get((model, a)) is not None and fitted(runs[(model, a)]) for a in ("labels-0", "labels-1")):
+                m.add(f"{model}_slowdown", m[f"{model}_labels-1_steps"].value / m[f"{model}_labels-0_steps"].value,
+                      "ratio", f"{model}: steps to fit random labels / steps to fit true labels")
         return self.result(ctx, metrics=m, figures=self.figures(runs))
 
     def figures(self, runs: Mapping[tuple[str, str], list[tuple[History, float, float]]]) -> list[Figure]:
@@ -178,9 +177,8 @@ class Memorization(Study[MemorizationConfig]):
 
     def judge(self, m: MetricValues) -> Verdict:
         cfg, jobs = self.config, self.jobs()
-        # steps None with a measured training accuracy: a seed reached the cap (not fitted); both None: not measured
         measured = [(f"{mo} {a}", m[f"{mo}_{a}_steps"]) for mo, a in jobs if m[f"{mo}_{a}_train_acc"] is not None]
-        unfit = [name for name, steps in measured if steps is None]
+        unfit = [name for name, steps in measured if steps is None]  # trained, but a seed reached the cap
         test = [m[f"mlp_{label_arm(p)}_test_acc"] for p in cfg.corruptions]
         parts = {"fit": False if unfit else (True if len(measured) == len(jobs) else None),
                  "rises": every([at_most(b, None if a is None else a + 0.03) for a, b in zip(test, test[1:])])}
@@ -189,9 +187,9 @@ class Memorization(Study[MemorizationConfig]):
                 + f"; MLP test accuracy {' -> '.join(fmt(t, '.1%') for t in test)} as label corruption goes "
                   f"{cfg.corruptions[0]:g} -> {cfg.corruptions[-1]:g}")
         if 0.0 in cfg.corruptions:
-            parts["generalize"] = at_least(m["mlp_labels-0_test_acc"], 0.8)
+            parts["generalize"] = at_least(m["mlp_labels-0_test_acc"], 0.8, noise=margin(m, "mlp_labels-0_test_acc"))
         if 1.0 in cfg.corruptions:
-            parts["chance"] = at_most(m["mlp_labels-1_test_acc"], 0.15)
+            parts["chance"] = at_most(m["mlp_labels-1_test_acc"], 0.15, noise=margin(m, "mlp_labels-1_test_acc"))
             if m["mlp_slowdown"] is not None:  # both arms fitted on every seed
                 text += (f"; the MLP fitted random labels in {m['mlp_labels-1_steps']:.0f} steps (mean) ("
                          f"{m['mlp_slowdown']:.1f}x the {fmt(m['mlp_labels-0_steps'], '.0f')} steps for true labels)")
