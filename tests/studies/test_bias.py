@@ -89,3 +89,12 @@ def test_rule_comparisons_are_paired_per_digit(tiny):
     assert m["reweight_reduction"].value == pytest.approx(m["plain_gap_0.95"].value - m["reweight_gap_0.95"].value)
     # two standard errors over 360 digits of per-digit values in [-2, 2] (a difference of gaps): <= 2 * 2 / sqrt(360)
     assert 0 < growth.noise <= 2 * 2 / 360 ** 0.5
+
+
+def test_adding_a_mix_leaves_the_other_mixes_unchanged():
+    # Each (mix, arm, seed) draws its own groups and initial weights: a third mix changes nothing at the others.
+    two = Bias.configure(preset="tiny", overrides={"steps": "30"}).run(Context(seed=1)).metrics
+    three = Bias.configure(preset="tiny", overrides={"steps": "30", "mixes": "0.5,0.8,0.95"}).run(Context(seed=1))
+    three = three.metrics
+    for name in ("plain_acc_b_0.95", "reweight_gap_0.95", "oversample_acc_a_0.95", "plain_overall_0.5"):
+        assert three[name].value == two[name].value

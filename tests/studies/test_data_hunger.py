@@ -1,24 +1,12 @@
-"""The data-hunger study: balanced subsets, the crossover, the tiny run's numbers, the verdict rule."""
+"""The data-hunger study: the crossover, the tiny run's numbers (the paired gaps), the verdict rule."""
 import numpy as np
 import pytest
 import torch
 
 from limitlab.context import Context
-from limitlab.data.subsets import balanced_order
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.data_hunger import DataHunger, DataHungerConfig, crossover
-
-
-def test_balanced_order_prefixes_are_balanced_permutations():
-    y = np.repeat(np.arange(10), [30, 25, 40, 33, 28, 31, 29, 35, 27, 26])
-    order = balanced_order(y, np.random.default_rng(0))
-    assert sorted(order.tolist()) == list(range(len(y)))
-    for n in (10, 20, 50, 250):
-        assert np.bincount(y[order[:n]], minlength=10).tolist() == [n // 10] * 10
-    again = balanced_order(y, np.random.default_rng(0))
-    other = balanced_order(y, np.random.default_rng(1))
-    assert np.array_equal(order, again) and not np.array_equal(order, other)
 
 
 def test_crossover_is_the_start_of_the_final_lead():

@@ -92,8 +92,19 @@ def test_verdict_rule():
     assert study.judge(metrics(bound_violations=1)).status == "fails"
     assert study.judge(metrics(grad_ratio_sigmoid_small_plain=0.1)).status == "fails"
     assert study.judge(metrics(grad_ratio_relu_he_residual=20.0)).status == "inconclusive"
-    assert study.judge(metrics(grad_ratio_sigmoid_standard_plain=1e-3)).status == "fails"  # no vanishing under Glorot's init
+    assert study.judge(metrics(grad_ratio_sigmoid_standard_plain=1e-3)).status == "fails"  # Glorot init: no vanishing
     assert study.judge(metrics(test_acc_relu_he_residual=Metric(0.91, noise=0.03))).status == "inconclusive"
     missing = metrics(test_acc_relu_he_residual=None, grad_ratio_sigmoid_small_plain=None)
     assert study.judge(missing).status == "inconclusive"
     assert study.judge(MetricValues({})).status == "inconclusive"
+
+
+def test_dropping_an_arm_leaves_the_others_unchanged():
+    # Every configuration draws its initial weights from its own stream: running without the sigmoid and tanh arms
+    # (and without training) must give the ReLU arms exactly the same gradients.
+    overrides = {"depths": "2,8", "width": "8", "num_probe": "8", "train_configs": "relu/he/plain", "epochs": "1"}
+    full = Depth.configure(preset="tiny", overrides=overrides).run(Context(seed=3)).metrics
+    relu = Depth.configure(preset="tiny", overrides={**overrides, "activations": "relu"}).run(Context(seed=3))
+    relu = relu.metrics
+    shared = [k for k in relu if k.startswith(("grad_ratio_relu", "weight_grad_ratio_relu", "test_acc"))]
+    assert len(shared) > 5 and all(relu[k].value == full[k].value for k in shared)
