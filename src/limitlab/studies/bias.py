@@ -157,7 +157,9 @@ class Bias(Study[BiasConfig]):
                 m[f"{arm}_gap_{hi}"].value for arm in ARMS], "err": [m[f"{arm}_gap_{hi}"].noise for arm in ARMS]}],
                 title="skewed-mix gap (error bar: noise floor)", ylabel="accuracy on A minus on B"),
         ], caption=(f"Mean over {cfg.num_seeds} seeds (band: min to max). At a 50/50 mix the remedies change nothing, "
-                    "so they share the plain model there. Noise floor: two standard errors over the test digits."))
+                    "so they share the plain model there. Error bars: each gap's noise floor (two standard errors over "
+                    "the test digits); the narrowing is judged on the paired plain-minus-reweighted difference, whose "
+                    "floor is smaller."))
         return [groups]
 
     def judge(self, m: MetricValues) -> Verdict:

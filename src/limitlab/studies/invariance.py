@@ -167,13 +167,13 @@ class Invariance(Study[InvarianceConfig]):
             figures.images(torch.stack(rows), captions=labels, ncols=max(len(g) for g in cfg.grids().values()))],
             caption="The transformations of the test set, as the models received them.")
         names = [n for n in m if n.startswith(("drop_", "pooling_", "aug_gain_"))]
-        rule = Figure("above-chance", "The rule's comparisons, in accuracy above chance", [figures.bars(
+        rule = Figure("above-chance", "The rule's comparisons, above chance", [figures.bars(
             [n.replace("_", " ") for n in names], [{"label": "mean over seeds", "values": [m[n].value for n in names],
                                                     "err": [m[n].noise for n in names]}],
-            title="thresholds: drops >= 0.2, pooling >= 0.05, aug shift >= 0.2, aug rotation/contrast < 0.1",
-            ylabel="difference of max(accuracy - 0.1, 0)")],
-            caption="Error bar: the noise floor (two standard errors of the paired per-digit difference). Going from "
-                    "below chance (contrast-inverted digits) to chance counts as no gain.")
+            title="differences of max(accuracy - 0.1, 0)", ylabel="difference")],
+            caption="Thresholds: drops >= 0.2, pooling >= 0.05, augmentation gain >= 0.2 at its shift and < 0.1 at "
+                    "rotation and contrast. Error bar: the noise floor (two standard errors of the paired per-digit "
+                    "difference). Going from below chance (contrast-inverted digits) to chance counts as no gain.")
         return [sweep, rule, examples]
 
     def judge(self, m: MetricValues) -> Verdict:
