@@ -43,3 +43,18 @@ def test_matmul_rate_on_a_fake_clock(monkeypatch):
     monkeypatch.setattr(timing.time, "perf_counter", tick)
     # start at 0.01; checks at 0.02, 0.03, 0.04 run a product each; at 0.05 the budget is spent; end read 0.06
     assert timing.matmul_flops(size=4, seconds=0.035) == 2 * 4 ** 3 * 3 / 0.05
+
+
+def test_best_time_after_leaves_the_setup_out(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+    costs = [4.0, 2.0, 3.0]
+
+    def setup():
+        clock[0] += 100.0  # never timed
+        return costs.pop(0)
+
+    def fn(cost):
+        clock[0] += cost
+
+    assert timing.best_time_after(setup, fn, repeats=3) == 2.0 and not costs

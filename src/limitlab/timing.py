@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 import torch
 from torch import Tensor, nn
@@ -17,6 +20,18 @@ def best_time(fn: Callable[[], object], repeats: int = 5, *, warmup: bool = True
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def best_time_after(setup: Callable[[], T], fn: Callable[[T], object], repeats: int = 5) -> float:
+    """The smallest of `repeats` wall times of `fn(setup())`, in seconds, `setup` untimed: e.g. a backward
+    pass timed without the forward pass that builds its graph. No warm-up (`setup` is run each time)."""
+    times = []
+    for _ in range(repeats):
+        arg = setup()
+        start = time.perf_counter()
+        fn(arg)
         times.append(time.perf_counter() - start)
     return min(times)
 

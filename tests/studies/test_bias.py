@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.groups import group_weights, oversample_index, second_style
 from limitlab.errors import ConfigError
-from limitlab.studies.bias import Bias, BiasConfig, group_weights, oversample_index, second_style
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.bias import Bias, BiasConfig
 
 
 def test_group_weights_give_both_groups_equal_total_weight():
@@ -61,10 +63,38 @@ def test_config_is_checked():
 
 def test_verdict_rule():
     study = Bias(BiasConfig(mixes=(0.5, 0.95)))
-    base = {"plain_gap_0.5": 0.0, "plain_gap_0.95": 0.3, "reweight_gap_0.95": 0.15, "oversample_gap_0.95": 0.1,
-            "plain_overall_0.5": 0.9, "plain_overall_0.95": 0.91, "plain_acc_a_0.95": 0.95, "plain_acc_b_0.95": 0.65}
-    assert study.judge(base).status == "holds"
-    assert study.judge({**base, "plain_gap_0.95": 0.04}).status == "fails"
-    assert study.judge({**base, "plain_overall_0.95": 0.87}).status == "inconclusive"
-    assert study.judge({**base, "reweight_gap_0.95": 0.24}).status == "inconclusive"  # > 0.75 x 0.3
-    assert study.judge({**base, "reweight_gap_0.95": 0.01}).status == "inconclusive"  # closed
+    base = {"plain_gap_0.5": Metric(0.0), "plain_gap_0.95": Metric(0.47, noise=0.05),
+            "reweight_gap_0.95": Metric(0.40, noise=0.05), "oversample_gap_0.95": Metric(0.35),
+            "plain_overall_0.5": Metric(0.945), "plain_overall_0.95": Metric(0.952), "plain_acc_a_0.95": Metric(0.96),
+            "plain_acc_b_0.95": Metric(0.49), "gap_growth": Metric(0.47, noise=0.05),
+            "overall_change": Metric(0.007, noise=0.015), "reweight_reduction": Metric(0.07, noise=0.04)}
+    judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
+    # A reweighted gap of 0.85x the plain one (the old rule's <= 0.75x failed it): narrower, beyond the noise.
+    assert judge().status == "holds"
+    assert judge(gap_growth=Metric(0.08, noise=0.05)).status == "fails"  # the gap's growth inside its noise
+    assert judge(overall_change=Metric(-0.03, noise=0.015)).status == "inconclusive"  # overall accuracy dropped
+    assert judge(reweight_reduction=Metric(0.03, noise=0.04)).status == "inconclusive"  # not narrower beyond noise
+    # ... nor beyond the spread over seeds, when that is the larger
+    assert judge(reweight_reduction=Metric(0.07, noise=0.04, spread=0.08)).status == "inconclusive"
+    assert judge(**{"reweight_gap_0.95": Metric(0.03, noise=0.05)}).status == "inconclusive"  # closed, within noise
+    assert judge(gap_growth=Metric(None)).status == "inconclusive"
+    assert study.judge(MetricValues({})).status == "inconclusive"
+
+
+def test_rule_comparisons_are_paired_per_digit(tiny):
+    study, result = tiny
+    m = result.metrics
+    growth = m["gap_growth"]
+    assert growth.value == pytest.approx(m["plain_gap_0.95"].value - m["plain_gap_0.5"].value)
+    assert m["reweight_reduction"].value == pytest.approx(m["plain_gap_0.95"].value - m["reweight_gap_0.95"].value)
+    # two standard errors over 360 digits of per-digit values in [-2, 2] (a difference of gaps): <= 2 * 2 / sqrt(360)
+    assert 0 < growth.noise <= 2 * 2 / 360 ** 0.5
+
+
+def test_adding_a_mix_leaves_the_other_mixes_unchanged():
+    # Each (mix, arm, seed) draws its own groups and initial weights: a third mix changes nothing at the others.
+    two = Bias.configure(preset="tiny", overrides={"steps": "30"}).run(Context(seed=1)).metrics
+    three = Bias.configure(preset="tiny", overrides={"steps": "30", "mixes": "0.5,0.8,0.95"}).run(Context(seed=1))
+    three = three.metrics
+    for name in ("plain_acc_b_0.95", "reweight_gap_0.95", "oversample_acc_a_0.95", "plain_overall_0.5"):
+        assert three[name].value == two[name].value

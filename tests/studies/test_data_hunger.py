@@ -1,22 +1,12 @@
-"""The data-hunger study: balanced subsets, the crossover, the tiny run's numbers, the verdict rule."""
+"""The data-hunger study: the crossover, the tiny run's numbers (the paired gaps), the verdict rule."""
 import numpy as np
 import pytest
 import torch
 
 from limitlab.context import Context
 from limitlab.errors import ConfigError
-from limitlab.studies.data_hunger import DataHunger, DataHungerConfig, balanced_order, crossover
-
-
-def test_balanced_order_prefixes_are_balanced_permutations():
-    y = np.repeat(np.arange(10), [30, 25, 40, 33, 28, 31, 29, 35, 27, 26])
-    order = balanced_order(y, np.random.default_rng(0))
-    assert sorted(order.tolist()) == list(range(len(y)))
-    for n in (10, 20, 50, 250):
-        assert np.bincount(y[order[:n]], minlength=10).tolist() == [n // 10] * 10
-    again = balanced_order(y, np.random.default_rng(0))
-    other = balanced_order(y, np.random.default_rng(1))
-    assert np.array_equal(order, again) and not np.array_equal(order, other)
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.data_hunger import DataHunger, DataHungerConfig, crossover
 
 
 def test_crossover_is_the_start_of_the_final_lead():
@@ -47,31 +37,49 @@ def test_tiny_run_numbers_hang_together(tiny):
             assert metric.value == pytest.approx(np.mean(metric.values))
     # With 100 balanced digits, logistic regression on HOG features is far above chance.
     assert m[f"acc_hog_n{sizes[-1]}"].value > 0.8
-    assert m["small_n_gap"].value == pytest.approx(m[f"acc_hog_n{sizes[0]}"].value - m[f"acc_cnn_n{sizes[0]}"].value)
+    small = [n for n in sizes if n <= study.config.small_n]
+    assert m["small_n_gap"].value == pytest.approx(np.mean([m[f"acc_hog_n{n}"].value - m[f"acc_cnn_n{n}"].value
+                                                            for n in small]))
+    for n in sizes:  # the paired gap per size, and its noise floor: two standard errors over the 360 test digits
+        assert m[f"gap_n{n}"].value == pytest.approx(m[f"acc_hog_n{n}"].value - m[f"acc_cnn_n{n}"].value)
+        assert 0 < m[f"gap_n{n}"].noise <= 2 * (1 / 360) ** 0.5  # a per-digit difference lies in [-1, 1]
     handling = np.mean([m[f"missing_{k}/mlp-mean+indicators"].value - m[f"missing_{k}/mlp-zero-fill"].value
                         for k in ("mcar", "mnar")])
     assert m["handling_gap"].value == pytest.approx(handling)
     curve = {f.id: f for f in result.figures}["learning-curves"].panels[0]["series"][1]
+    gaps = {f.id: f for f in result.figures}["learning-curves"].panels[1]["series"][0]
+    assert gaps["y"] == pytest.approx([m[f"gap_n{n}"].value for n in sizes])
     assert curve["y"] == pytest.approx([m[f"acc_hog_n{n}"].value for n in sizes])
     assert all(lo <= y <= hi for lo, y, hi in zip(curve["lo"], curve["y"], curve["hi"]))
 
 
 def test_config_is_checked():
-    with pytest.raises(ConfigError, match="num_seeds=1"):
+    with pytest.raises(ConfigError, match="num_seeds=1; expected >= 2"):
         DataHungerConfig(num_seeds=1)
     with pytest.raises(ConfigError, match="sizes"):
         DataHungerConfig(sizes=(10, 2000))
     with pytest.raises(ConfigError, match="missing_set"):
         DataHungerConfig(missing_set="iris")
+    with pytest.raises(ConfigError, match="small_n=1400; expected a size from 10"):
+        DataHungerConfig(small_n=1400)
 
 
 def test_verdict_rule():
-    study = DataHunger(DataHungerConfig(sizes=(10, 100)))
-    base = {"acc_hog_n10": 0.6, "acc_cnn_n10": 0.5, "acc_hog_n100": 0.9, "acc_cnn_n100": 0.95,
-            "crossover_n": 100, "small_n_gap": 0.1, "handling_gap": 0.05, "model_gap": 0.01}
-    assert study.judge(base).status == "holds"
-    assert study.judge({**base, "small_n_gap": 0.04}).status == "fails"
-    assert study.judge({**base, "crossover_n": None}).status == "inconclusive"
-    assert study.judge({**base, "crossover_n": 10}).status == "inconclusive"  # the CNN was never behind
-    assert study.judge({**base, "handling_gap": 0.01}).status == "inconclusive"
-    assert study.judge({**base, "model_gap": 0.06}).status == "inconclusive"
+    study = DataHunger(DataHungerConfig(sizes=(10, 100), small_n=10))
+    base = {"acc_hog_n10": Metric(0.6), "acc_cnn_n10": Metric(0.5), "acc_hog_n100": Metric(0.9),
+            "acc_cnn_n100": Metric(0.95), "crossover_n": Metric(100), "model_gap": Metric(0.01),
+            "small_n_gap": Metric(0.025, noise=0.012, values=[0.02, 0.03, 0.025]),
+            "handling_gap": Metric(0.08, spread=0.02, values=[0.06, 0.08, 0.1])}
+    judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
+    assert judge().status == "holds"  # a lead of 2.5 points, above its noise floor and on every seed
+    assert "small effect" in judge().evidence
+    assert judge(small_n_gap=Metric(-0.01, noise=0.012, values=[-0.01, 0.0, -0.02])).status == "fails"
+    assert judge(small_n_gap=Metric(0.01, noise=0.012, values=[0.01, 0.01, 0.01])).status == "inconclusive"  # noise
+    lead_on_two = judge(small_n_gap=Metric(0.027, noise=0.012, values=[0.05, 0.04, -0.01]))  # not on every seed
+    assert lead_on_two.status == "inconclusive" and "2/3 seeds" in lead_on_two.evidence
+    assert judge(crossover_n=Metric(None)).status == "inconclusive"  # never catches up
+    assert judge(crossover_n=Metric(10)).status == "inconclusive"  # not behind with little data
+    assert judge(handling_gap=Metric(0.05, spread=0.04)).status == "inconclusive"  # 0.02 + 0.04 > 0.05
+    assert judge(model_gap=Metric(0.09)).status == "inconclusive"
+    assert judge(small_n_gap=Metric(None)).status == "inconclusive"  # not measured: no evidence either way
+    assert study.judge(MetricValues({})).status == "inconclusive"

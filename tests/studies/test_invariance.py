@@ -3,14 +3,18 @@ import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.augment import ShiftAugment
+from limitlab.data.nuisances import nuisance
 from limitlab.errors import ConfigError
-from limitlab.studies.invariance import Invariance, InvarianceConfig, ShiftAugment, nuisance
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.invariance import Invariance, InvarianceConfig
 
 
 def test_shift_augmentation_moves_each_image_by_whole_pixels_within_range():
     x = torch.zeros(40, 1, 8, 8)
     x[:, 0, 3, 4] = 1.0  # one lit pixel at row 3, column 4
-    out, y = ShiftAugment(2)(torch.nn.Identity(), x, torch.zeros(40, dtype=torch.long), torch.Generator().manual_seed(0))
+    out, y = ShiftAugment(2)(torch.nn.Identity(), x, torch.zeros(40, dtype=torch.long),
+                             torch.Generator().manual_seed(0))
     moves = set()
     for img in out[:, 0]:
         assert float(img.max()) == pytest.approx(1.0, abs=1e-5) and float(img.sum()) == pytest.approx(1.0, abs=1e-5)
@@ -63,15 +67,30 @@ def test_verdict_rule():
     cfg = InvarianceConfig(shifts=(0.0, 1.0, 3.0), rotations=(0.0, 45.0), scales=(1.0, 0.6), noises=(0.0, 0.3),
                            contrasts=(1.0, -1.0), aug_shift=1)
     study = Invariance(cfg)
-    m = {}
-    for name in ("mlp", "cnn", "cnn+shift-aug"):
-        m.update({f"acc_{name}_shift_0": 0.95, f"acc_{name}_rotation_0": 0.95, f"acc_{name}_scale_1": 0.95,
-                  f"acc_{name}_contrast_1": 0.95, f"acc_{name}_rotation_45": 0.3, f"acc_{name}_scale_0.6": 0.3,
-                  f"acc_{name}_contrast_-1": 0.1, f"acc_{name}_shift_1": 0.6, f"acc_{name}_shift_3": 0.2})
-    m["acc_mlp_shift_1"] = 0.4
-    m["acc_cnn+shift-aug_shift_1"] = 0.9  # "covered" is judged at the augmentation's range, 1 px here
-    assert study.judge(m).status == "holds"
-    assert study.judge({**m, "acc_cnn_rotation_45": 0.8}).status == "fails"  # rotation did not break the CNN
-    assert study.judge({**m, "acc_cnn+shift-aug_shift_1": 0.75}).status == "fails"  # augmentation did not help (+0.15)
-    assert study.judge({**m, "acc_cnn+shift-aug_contrast_-1": 0.25}).status == "inconclusive"  # helped beyond
-    assert study.judge({**m, "acc_mlp_shift_1": 0.58}).status == "inconclusive"  # pooling bought nothing
+    base = {f"drop_cnn_{nu}": Metric(0.6, noise=0.04) for nu in ("shift", "rotation", "scale", "contrast")}
+    base.update(pooling_gain=Metric(0.3, noise=0.04), aug_gain_shift=Metric(0.7, noise=0.04),
+                aug_gain_rotation=Metric(-0.01, noise=0.03), aug_gain_contrast=Metric(0.0, noise=0.02))
+    judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
+    assert judge().status == "holds"
+    assert judge(drop_cnn_rotation=Metric(0.1, noise=0.04)).status == "fails"  # rotation did not break the CNN
+    assert judge(drop_cnn_rotation=Metric(0.22, noise=0.04)).status == "fails"  # a drop of 0.2 only inside the noise
+    assert judge(aug_gain_shift=Metric(0.15, noise=0.04)).status == "fails"  # augmentation did not help
+    assert judge(aug_gain_contrast=Metric(0.25, noise=0.04)).status == "inconclusive"  # helped beyond its nuisance
+    assert judge(aug_gain_contrast=Metric(0.08, noise=0.04)).status == "inconclusive"  # < 0.1, but inside the noise
+    assert judge(pooling_gain=Metric(0.02, noise=0.04)).status == "inconclusive"  # pooling bought nothing
+    assert judge(aug_gain_contrast=Metric(None)).status == "inconclusive"
+    assert study.judge(MetricValues({})).status == "inconclusive"
+
+
+def test_gains_are_read_above_chance(tiny):
+    study, result = tiny
+    m = {k: v.value for k, v in result.metrics.items()}
+    above = lambda acc: max(acc - 0.1, 0.0)  # noqa: E731
+    # the case: below chance (systematically wrong) to chance is no gain; per seed, then averaged
+    per_seed = [above(a) - above(b) for a, b in zip(result.metrics["acc_cnn+shift-aug_contrast_-1"].values,
+                                                    result.metrics["acc_cnn_contrast_-1"].values)]
+    assert m["aug_gain_contrast"] == pytest.approx(sum(per_seed) / len(per_seed))
+    assert m["drop_cnn_shift"] == pytest.approx(
+        sum(above(a) - above(b) for a, b in zip(result.metrics["acc_cnn_shift_0"].values,
+                                                result.metrics["acc_cnn_shift_3"].values)) / study.config.num_seeds)
+    assert 0 < result.metrics["drop_cnn_shift"].noise <= 2 / 360 ** 0.5  # per-digit differences lie in [-1, 1]

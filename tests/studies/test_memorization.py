@@ -5,6 +5,7 @@ import torch
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.errors import ConfigError
+from limitlab.result import Metric, MetricValues
 from limitlab.studies.memorization import Memorization, MemorizationConfig
 
 
@@ -69,8 +70,10 @@ def _metrics(config, *, test, steps):
     m = {}
     for model, arm in [("mlp", a) for a in config.arms()] + [("cnn", a) for a in config.cnn_arms]:
         m[f"{model}_{arm}_steps"] = steps.get(arm, 100.0)
-        m[f"{model}_{arm}_test_acc"] = test.get(arm, 0.5)
-    return m
+        acc = test.get(arm, 0.5)
+        m[f"{model}_{arm}_test_acc"] = Metric(acc, noise=2 * (acc * (1 - acc) / 360) ** 0.5)
+        m[f"{model}_{arm}_train_acc"] = 1.0
+    return MetricValues({k: v if isinstance(v, Metric) else Metric(v) for k, v in m.items()})
 
 
 def test_verdict_rule():
@@ -80,9 +83,12 @@ def test_verdict_rule():
     assert study.judge(_metrics(cfg, test=good, steps={})).status == "holds"
     # Random labels not fitted within the cap: capacity did not suffice.
     assert study.judge(_metrics(cfg, test=good, steps={"labels-1": None})).status == "fails"
-    # Random labels generalize above chance + 0.05: fails.
+    # Random labels generalize above chance + 0.05: fails; below 0.15 but inside the binomial noise: fails too.
     assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.16}, steps={})).status == "fails"
+    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.13}, steps={})).status == "fails"  # 0.02 < 2 SE
     # True labels do not generalize: inconclusive.
     assert study.judge(_metrics(cfg, test={**good, "labels-0": 0.79}, steps={})).status == "inconclusive"
     # Test accuracy rising with corruption by more than 0.03: inconclusive.
     assert study.judge(_metrics(cfg, test={**good, "labels-0.5": 0.99}, steps={})).status == "inconclusive"
+    # Nothing measured: not a failure to fit, and never "holds".
+    assert study.judge(MetricValues({})).status == "inconclusive"

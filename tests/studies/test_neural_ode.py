@@ -2,7 +2,11 @@
 import pytest
 import torch
 
-from limitlab.studies.neural_ode import NeuralODE, line_deviation, make, saved_bytes
+from limitlab.context import Context
+from limitlab.errors import ConfigError
+from limitlab.gradients.step_memory import step_memory as saved_bytes
+from limitlab.result import Metric, MetricValues
+from limitlab.studies.neural_ode import NeuralODE, NeuralODEConfig, line_deviation, make
 
 CFG = NeuralODE.configure(overrides={"width": 8}).config
 
@@ -32,10 +36,8 @@ def test_adjoint_memory_is_flat_and_direct_grows_and_nfe_counts():
 
 def test_adjoint_gradient_converges_to_the_direct_one():
     x, y = batch(8)
-    torch.manual_seed(0)
-    coarse = NeuralODE.configure(overrides={"width": 8, "train_steps": 2}).adjoint_vs_direct(x, y)
-    torch.manual_seed(0)
-    fine = NeuralODE.configure(overrides={"width": 8, "train_steps": 32}).adjoint_vs_direct(x, y)
+    coarse = NeuralODE.configure(overrides={"width": 8, "train_steps": 2}).adjoint_vs_direct(Context(), x, y)
+    fine = NeuralODE.configure(overrides={"width": 8, "train_steps": 32}).adjoint_vs_direct(Context(), x, y)
     assert fine < coarse and fine < 0.02
 
 
@@ -50,7 +52,7 @@ def metrics(**changes):
     m.update({"max_over_min_ode_adjoint": 1.0, "test_acc_ode_adjoint": 0.9, "test_acc_resnet": 0.91,
               "test_acc_ode_direct": 0.9, "test_acc_ode_adaptive": 0.9, "nfe_forward_ode_adaptive": 20})
     m.update({f"bytes_{a}_{e}_L": 1000 for a in ("resnet", "ode_direct", "ode_adjoint") for e in ("min", "max")})
-    return {**m, **changes}
+    return MetricValues({k: Metric(v) for k, v in {**m, **changes}.items()})
 
 
 def test_verdict_rule():
@@ -59,3 +61,13 @@ def test_verdict_rule():
     assert study.judge(metrics(max_over_min_ode_adjoint=2.0)).status == "fails"
     assert study.judge(metrics(line_deviation_resnet=0.2)).status == "fails"
     assert study.judge(metrics(test_acc_ode_adjoint=0.5)).status == "inconclusive"
+    assert study.judge(metrics(test_acc_ode_adjoint=None)).status == "inconclusive"
+    assert study.judge(metrics(bytes_per_step_resnet=0.0)).status == "fails"  # no growth with L
+    assert study.judge(MetricValues({})).status == "inconclusive"
+
+
+def test_config_is_checked():
+    with pytest.raises(ConfigError, match="steps=\\[4, 2\\]; expected increasing"):
+        NeuralODEConfig(steps=(4, 2))
+    with pytest.raises(ConfigError, match="act='swish'; expected one of"):
+        NeuralODE.configure(overrides={"act": "swish"})

@@ -1,43 +1,43 @@
 """Neural ODEs: the adjoint method trains a continuous-depth network in memory independent of its steps.
 
-Chen, Rubanova, Bettencourt, Duvenaud. Neural ordinary differential equations. NeurIPS 2018,
-arXiv:1806.07366. Source 004: a residual network z_{l+1} = z_l + f(z_l, theta_l) is an Euler step
-of dz/dt = f(z(t), t); the ODE network solves that ODE instead; backprop through L blocks stores
-O(L) activations, the adjoint method solves a second ODE backwards and stores O(1).
+Chen, Rubanova, Bettencourt, Duvenaud. Neural ordinary differential equations. NeurIPS 2018, arXiv:1806.07366. Source
+004: a residual network z_{l+1} = z_l + f(z_l, theta_l) is an Euler step of dz/dt = f(z(t), t); the ODE network
+solves that ODE instead; backprop through L blocks stores O(L) activations, the adjoint method solves a second ODE
+backwards and stores O(1).
 
-Protocol: digits classifiers of width `width` with (a) a residual stack of L blocks
-z + (1/L) act(W2 act(W1 z)), (b) an ODE block f(z, t) solved by torchdiffeq with L Euler steps,
-differentiated by backpropagating through the solver (`odeint`, the control), (c) the same with
-`odeint_adjoint`, and (d) an adaptive solver (`adaptive_method`, tolerance `tol`) with the adjoint.
-For every L in `steps`: the bytes autograd saves for backward in one forward pass of `memory_batch`
-digits, counted exactly with `limitlab.gradients.saved_tensor_bytes` (distinct storages, parameters
-excluded). At L = `train_steps` the four models are trained (Adam, fixed epochs) and compared on test
-accuracy, parameters, and function evaluations (NFE) per forward and backward pass; the gradient
-of the adjoint is compared with the directly backpropagated one at initialization.
+Protocol: digits classifiers of width `width` with (a) a residual stack of L blocks z + (1/L) act(W2 act(W1 z)), (b)
+an ODE block f(z, t) solved by torchdiffeq with L Euler steps, differentiated by backpropagating through the solver
+(`odeint`, the control), (c) the same with `odeint_adjoint`, and (d) an adaptive solver (`adaptive_method`, tolerance
+`tol`) with the adjoint. For every L in `steps`: the bytes autograd saves for backward in one forward pass of
+`memory_batch` digits, counted exactly with `limitlab.gradients.saved_tensor_bytes` (distinct storages, parameters
+excluded). At L = `train_steps` the four models are trained (Adam, fixed epochs) and compared on test accuracy,
+parameters, and function evaluations (NFE) per forward and backward pass; the gradient of the adjoint is compared
+with the directly backpropagated one at initialization.
 
-Verdict: "linear" = for the residual stack and the direct ODE, saved bytes grow with L and lie within
-5% (of the largest value) of the straight line through the smallest and largest L; "flat" = for the
-adjoint ODE, the largest saved bytes over L are <= 1.05 x the smallest; "accuracy" = the adjoint ODE's
-test accuracy is within 0.03 of the residual stack's. The claim holds if all three hold, fails if
-"flat" or "linear" does not, and is inconclusive otherwise.
+Verdict: "linear" = for the residual stack and the direct ODE, saved bytes grow with L and lie within 5% (of the
+largest value) of the straight line through the smallest and largest L; "flat" = for the adjoint ODE, the largest
+saved bytes over L are <= 1.05 x the smallest; "accuracy" = the adjoint ODE's test accuracy is within 0.03 of the
+residual stack's. The claim holds if all three hold, fails if "flat" or "linear" does not, and is inconclusive
+otherwise.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from limitlab import figures
-from limitlab.config import check
+from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.gradients import saved_tensor_bytes
+from limitlab.gradients.step_memory import step_memory
 from limitlab.models import TrainConfig, build, evaluate, fit
-from limitlab.models.ode_net import ADAPTIVE, ODEBlock
-from limitlab.result import Figure, Metric, Result, Table, Verdict
+from limitlab.models.layers import ACTIVATIONS
+from limitlab.models.ode_net import ADAPTIVE
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
 from limitlab.study import Study, register
 
 ARMS = ("resnet", "ode-direct", "ode-adjoint", "ode-adaptive")
@@ -46,25 +46,24 @@ LABELS = {"resnet": "residual stack (backprop)", "ode-direct": "ODE, backprop th
 
 
 @dataclass(frozen=True)
-class NeuralODEConfig:
+class NeuralODEConfig(Checked):
+    constraints: ClassVar = {"steps": Each(Interval(1), min_len=2, unique=True), "width": Interval(1),
+                             "act": OneOf(tuple(ACTIVATIONS)), "memory_batch": Interval(1, 1077),
+                             "train_steps": Interval(1), "adaptive_method": OneOf(ADAPTIVE),
+                             "tol": Interval(0, 1, closed="neither"), "epochs": Interval(1),
+                             "lr": Interval(0, closed="neither")}
     steps: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     width: int = 32
     act: str = "tanh"
-    memory_batch: int = 64
+    memory_batch: int = 64  # training digits whose saved bytes are counted
     train_steps: int = 8
     adaptive_method: str = "dopri5"
     tol: float = 1e-3
     epochs: int = 10
     lr: float = 3e-3
 
-    def __post_init__(self) -> None:
-        check(len(self.steps) >= 2 and min(self.steps) >= 1, f"steps={self.steps}; expected >= 2 values >= 1")
-        check(self.width >= 1 and self.memory_batch >= 1, "width and memory_batch must be >= 1")
-        check(self.train_steps >= 1, f"train_steps={self.train_steps}; expected >= 1")
-        check(self.adaptive_method in ADAPTIVE,
-              f"adaptive_method={self.adaptive_method!r}; expected one of {', '.join(ADAPTIVE)}")
-        check(0 < self.tol < 1, f"tol={self.tol}; expected 0 < tol < 1")
-        check(self.epochs >= 1 and self.lr > 0, "expected epochs >= 1 and lr > 0")
+    def validate(self) -> None:
+        check(list(self.steps) == sorted(self.steps), f"steps={list(self.steps)}; expected increasing values")
 
 
 def make(arm: str, num_steps: int, cfg: NeuralODEConfig) -> nn.Sequential:
@@ -74,26 +73,6 @@ def make(arm: str, num_steps: int, cfg: NeuralODEConfig) -> nn.Sequential:
     method = cfg.adaptive_method if arm == "ode-adaptive" else "euler"
     return build("ode-net", width=cfg.width, act=cfg.act, method=method, num_steps=num_steps,
                  adjoint=arm != "ode-direct", rtol=cfg.tol, atol=cfg.tol)
-
-
-def ode_block(model: nn.Module) -> ODEBlock | None:
-    return next((m for m in model.modules() if isinstance(m, ODEBlock)), None)
-
-
-def saved_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[int, int, int]:
-    """(bytes saved for backward, NFE forward, NFE backward) for one training step's loss."""
-    block = ode_block(model)
-    if block is not None:
-        block.func.nfe = 0
-    with saved_tensor_bytes(exclude=model.parameters()) as saved:
-        loss = F.cross_entropy(model(x), y)
-    nfe_fwd = block.func.nfe if block is not None else 0
-    if block is not None:
-        block.func.nfe = 0
-    loss.backward()
-    nfe_bwd = block.func.nfe if block is not None else 0
-    model.zero_grad(set_to_none=True)
-    return saved.bytes, nfe_fwd, nfe_bwd
 
 
 def line_deviation(xs: list[int], ys: list[int]) -> float:
@@ -116,106 +95,99 @@ class NeuralODE(Study[NeuralODEConfig]):
     }
 
     def run(self, ctx: Context) -> Result:
-        cfg, data = self.config, digits()
+        cfg, data, m = self.config, digits(), Metrics()
         # a copy: a slice would share (and be charged for) the whole training set's storage
         x, y = data.train.x[:cfg.memory_batch].clone(), data.train.y[:cfg.memory_batch]
         mem: dict[str, list[int]] = {arm: [] for arm in ARMS[:3]}
         for num_steps in ctx.progress.track(cfg.steps, description="saved bytes vs L"):
             for arm in mem:
-                mem[arm].append(saved_bytes(make(arm, num_steps, cfg), x, y)[0])
-        metrics: dict[str, Metric | tuple] = {}
+                with ctx.seeded_torch("init", arm, num_steps):  # the weights do not change the bytes; seeded anyway
+                    model = make(arm, num_steps, cfg)
+                mem[arm].append(step_memory(model, x, y)[0])
         lo, hi = cfg.steps[0], cfg.steps[-1]
         for arm, values in mem.items():
-            key = arm.replace("-", "_")
-            metrics[f"bytes_{key}_min_L"] = (values[0], "bytes", f"saved for backward at L={lo}, {LABELS[arm]}")
-            metrics[f"bytes_{key}_max_L"] = (values[-1], "bytes", f"saved for backward at L={hi}, {LABELS[arm]}")
-            metrics[f"bytes_per_step_{key}"] = ((values[-1] - values[0]) / (hi - lo), "bytes/step",
-                                                f"growth per step, {LABELS[arm]}")
-            metrics[f"line_deviation_{key}"] = (line_deviation(list(cfg.steps), values), "fraction",
-                                                f"max distance from the straight line / max bytes, {LABELS[arm]}")
-            metrics[f"max_over_min_{key}"] = (max(values) / min(values), "x",
-                                              f"largest / smallest saved bytes, {LABELS[arm]}")
-        metrics["adjoint_grad_rel_diff"] = (self.adjoint_vs_direct(x, y), "relative",
-                                            f"|grad adjoint - grad direct| / |grad direct| at init, L={cfg.train_steps}")
-        rows = self.train_all(ctx, x, y, metrics)
+            key, label = arm.replace("-", "_"), LABELS[arm]
+            m.add(f"bytes_{key}_min_L", values[0], "bytes", f"saved for backward at L={lo}, {label}")
+            m.add(f"bytes_{key}_max_L", values[-1], "bytes", f"saved for backward at L={hi}, {label}")
+            m.add(f"bytes_per_step_{key}", (values[-1] - values[0]) / (hi - lo), "bytes/step",
+                  f"growth per step, {label}")
+            m.add(f"line_deviation_{key}", line_deviation(list(cfg.steps), values), "fraction",
+                  f"max distance from the straight line / max bytes, {label}")
+            m.add(f"max_over_min_{key}", max(values) / min(values), "x", f"largest / smallest saved bytes, {label}")
+        m.add("adjoint_grad_rel_diff", self.adjoint_vs_direct(ctx, x, y), "relative",
+              f"|grad adjoint - grad direct| / |grad direct| at init, L={cfg.train_steps}")
+        rows = self.train_all(ctx, x, y, m)
         table = Table(f"Trained at L = {cfg.train_steps} ({cfg.epochs} epochs)",
                       ["model", "test accuracy", "parameters", "NFE forward", "NFE backward", "saved bytes"], rows,
-                      caption="NFE: evaluations of the ODE function f per pass (a residual stack has none). Saved bytes "
-                              f"for a batch of {cfg.memory_batch}, parameters excluded.")
-        return self.result(ctx, metrics=metrics, figures=self.figures(mem, metrics), tables=[table])
+                      caption="NFE: evaluations of the ODE function f per pass (a residual stack has none). Saved "
+                              f"bytes for a batch of {cfg.memory_batch}, parameters excluded.")
+        return self.result(ctx, metrics=m, figures=self.figures(mem, m.view()), tables=[table])
 
-    def adjoint_vs_direct(self, x: torch.Tensor, y: torch.Tensor) -> float:
+    def adjoint_vs_direct(self, ctx: Context, x: torch.Tensor, y: torch.Tensor) -> float:
         """The adjoint's gradient against backprop through the same Euler steps (same weights)."""
-        direct = make("ode-direct", self.config.train_steps, self.config)
-        adjoint = make("ode-adjoint", self.config.train_steps, self.config)
+        with ctx.seeded_torch("init", "ode-direct", self.config.train_steps):
+            direct = make("ode-direct", self.config.train_steps, self.config)
+        adjoint = make("ode-adjoint", self.config.train_steps, self.config)  # the same weights, loaded below
         adjoint.load_state_dict(direct.state_dict())
         grads = [torch.cat([g.flatten() for g in torch.autograd.grad(F.cross_entropy(m(x), y), list(m.parameters()))])
                  for m in (direct, adjoint)]
         return float((grads[1] - grads[0]).norm() / grads[0].norm())
 
-    def train_all(self, ctx: Context, x: torch.Tensor, y: torch.Tensor, metrics: dict) -> list[list]:
+    def train_all(self, ctx: Context, x: torch.Tensor, y: torch.Tensor, m: Metrics) -> list[list]:
         cfg, data = self.config, digits()
         rows = []
         for arm in ctx.progress.track(ARMS, description="training"):
-            model = make(arm, cfg.train_steps, cfg)
+            with ctx.seeded_torch("init", arm, cfg.train_steps):
+                model = make(arm, cfg.train_steps, cfg)
             fit(model, data.train, ctx=ctx, description=f"train {arm}",
                 config=TrainConfig(epochs=cfg.epochs, lr=cfg.lr, patience=None, eval_train=False))
             acc = evaluate(model, data.test)[1]
             params = sum(p.numel() for p in model.parameters())
-            bytes_, nfe_f, nfe_b = saved_bytes(model, x, y)
-            key = arm.replace("-", "_")
-            metrics[f"test_acc_{key}"] = (acc, "fraction", f"test accuracy, {LABELS[arm]}")
-            metrics[f"params_{key}"] = (params, "count", f"parameters, {LABELS[arm]}")
-            if arm != "resnet":
-                metrics[f"nfe_forward_{key}"] = (nfe_f, "count", f"f evaluations per forward pass, {LABELS[arm]}")
-                metrics[f"nfe_backward_{key}"] = (nfe_b, "count", f"f evaluations per backward pass, {LABELS[arm]}")
+            bytes_, nfe_f, nfe_b = step_memory(model, x, y)
+            key, label, ode = arm.replace("-", "_"), LABELS[arm], arm != "resnet"
+            m.add(f"test_acc_{key}", acc, "fraction", f"test accuracy, {label}")
+            m.add(f"params_{key}", params, "count", f"parameters, {label}")
+            if ode:
+                m.add(f"nfe_forward_{key}", nfe_f, "count", f"f evaluations per forward pass, {label}")
+                m.add(f"nfe_backward_{key}", nfe_b, "count", f"f evaluations per backward pass, {label}")
             if arm == "ode-adaptive":
-                metrics["bytes_ode_adaptive"] = (bytes_, "bytes", f"saved for backward, {LABELS[arm]}, trained")
-            rows.append([LABELS[arm], f"{acc:.1%}", params, nfe_f if arm != "resnet" else "-",
-                         nfe_b if arm != "resnet" else "-", bytes_])
+                m.add("bytes_ode_adaptive", bytes_, "bytes", f"saved for backward, {label}, trained")
+            rows.append([label, f"{acc:.1%}", params, nfe_f if ode else "-", nfe_b if ode else "-", bytes_])
         return rows
 
-    def figures(self, mem: dict[str, list[int]], m: dict) -> list[Figure]:
+    def figures(self, mem: dict[str, list[int]], m: MetricValues) -> list[Figure]:
         cfg = self.config
+        kib = [figures.series(LABELS[arm], cfg.steps, [v / 1024 for v in values]) for arm, values in mem.items()]
         memory = Figure("memory", "Memory saved for backward vs depth", [
-            figures.lines([figures.series(LABELS[arm], cfg.steps, [v / 1024 for v in values]) for arm, values in mem.items()],
-                          title=f"batch of {cfg.memory_batch}, width {cfg.width}", xlabel="L (blocks / Euler steps)",
-                          ylabel="KiB saved for backward",
-                          hlines=[{"y": m["bytes_ode_adaptive"][0] / 1024,
+            figures.lines(kib, title=f"batch of {cfg.memory_batch}, width {cfg.width}",
+                          xlabel="L (blocks / Euler steps)", ylabel="KiB saved for backward",
+                          hlines=[{"y": m["bytes_ode_adaptive"] / 1024,
                                    "label": f"adaptive {cfg.adaptive_method} + adjoint (trained)"}]),
-            figures.lines([figures.series(LABELS[arm], cfg.steps, [v / 1024 for v in values]) for arm, values in mem.items()],
-                          title="same, log-log", xlabel="L", ylabel="KiB", xscale="log", yscale="log"),
+            figures.lines(kib, title="same, log-log", xlabel="L", ylabel="KiB", xscale="log", yscale="log"),
         ], caption="Bytes autograd keeps for the backward pass, counted exactly with saved_tensors_hooks (parameters "
                    "excluded). Backprop stores every block's activations; the adjoint stores the ODE's end state only.")
-        arms = list(ARMS)
+        names, keys = [LABELS[a] for a in ARMS], [a.replace("-", "_") for a in ARMS]
         accuracy = Figure("accuracy", f"Trained at L = {cfg.train_steps}", [
-            figures.bars([LABELS[a] for a in arms], [{"label": "test accuracy",
-                                                       "values": [m[f"test_acc_{a.replace('-', '_')}"][0] for a in arms]}],
+            figures.bars(names, [{"label": "test accuracy", "values": [m[f"test_acc_{k}"] for k in keys]}],
                          title="test accuracy", ylabel="accuracy", ylim=(0, 1.05)),
-            figures.bars([LABELS[a] for a in arms], [{"label": "parameters",
-                                                       "values": [m[f"params_{a.replace('-', '_')}"][0] for a in arms]}],
+            figures.bars(names, [{"label": "parameters", "values": [m[f"params_{k}"] for k in keys]}],
                          title="parameters", ylabel="count"),
         ], caption="Similar accuracy; the ODE's parameters do not grow with the number of steps.")
         return [memory, accuracy]
 
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        grows = {k: m[f"bytes_per_step_{k}"] > 0 and m[f"line_deviation_{k}"] <= 0.05 for k in ("resnet", "ode_direct")}
-        parts = {
-            "linear": all(grows.values()),
-            "flat": m["max_over_min_ode_adjoint"] <= 1.05,
-            "accuracy": abs(m["test_acc_ode_adjoint"] - m["test_acc_resnet"]) <= 0.03,
-        }
+    def judge(self, m: MetricValues) -> Verdict:
+        grows = [every([at_least(m[f"bytes_per_step_{k}"], 0, noise=0), at_most(m[f"line_deviation_{k}"], 0.05)])
+                 for k in ("resnet", "ode_direct")]
+        adj, res = m["test_acc_ode_adjoint"], m["test_acc_resnet"]
+        parts = {"linear": every(grows), "flat": at_most(m["max_over_min_ode_adjoint"], 1.05),
+                 "accuracy": None if adj is None or res is None else abs(adj - res) <= 0.03}
+        b = {k: fmt(m[f"bytes_{k}"], ".0f") for k in ("resnet_min_L", "resnet_max_L", "ode_direct_min_L",
+                                                        "ode_direct_max_L", "ode_adjoint_min_L", "ode_adjoint_max_L")}
         cfg = self.config
-        text = (f"From L={cfg.steps[0]} to L={cfg.steps[-1]}, saved bytes go {m['bytes_resnet_min_L']:.0f} -> "
-                f"{m['bytes_resnet_max_L']:.0f} for the residual stack, {m['bytes_ode_direct_min_L']:.0f} -> "
-                f"{m['bytes_ode_direct_max_L']:.0f} backpropagating through the solver, "
-                f"{m['bytes_ode_adjoint_min_L']:.0f} -> "
-                f"{m['bytes_ode_adjoint_max_L']:.0f} with the adjoint; test accuracy at L={cfg.train_steps}: residual "
-                f"{m['test_acc_resnet']:.1%}, ODE adjoint {m['test_acc_ode_adjoint']:.1%}, "
-                f"direct {m['test_acc_ode_direct']:.1%}, "
-                f"adaptive {m['test_acc_ode_adaptive']:.1%} ({m['nfe_forward_ode_adaptive']:.0f} NFE forward)")
-        failed = [k for k, ok in parts.items() if not ok]
-        if not failed:
-            return Verdict("holds", text + ".")
-        status = "fails" if {"linear", "flat"} & set(failed) else "inconclusive"
-        return Verdict(status, f"{text}. Not shown: {', '.join(failed)}.")
+        text = (f"From L={cfg.steps[0]} to L={cfg.steps[-1]}, saved bytes go {b['resnet_min_L']} -> "
+                f"{b['resnet_max_L']} for the residual stack, {b['ode_direct_min_L']} -> {b['ode_direct_max_L']} "
+                f"backpropagating through the solver, {b['ode_adjoint_min_L']} -> {b['ode_adjoint_max_L']} with the "
+                f"adjoint; test accuracy at L={cfg.train_steps}: residual {fmt(res, '.1%')}, ODE adjoint "
+                f"{fmt(adj, '.1%')}, direct {fmt(m['test_acc_ode_direct'], '.1%')}, adaptive "
+                f"{fmt(m['test_acc_ode_adaptive'], '.1%')} ({fmt(m['nfe_forward_ode_adaptive'], '.0f')} NFE forward)")
+        return Verdict.combine(parts, text, decisive=("linear", "flat"))
