@@ -1,7 +1,8 @@
 """The argument checks every probe shares: one rule set, one message format, run once at the entrance.
 
-A message reads "<name> <what was given>; expected <what is expected>[; <the fix>]". A check costs at
-most one reduction over a tensor (finiteness), never anything per step of a probe's loop.
+A message reads "<name> <what was given>; expected <what is expected>[; <the fix>]". A check costs a
+few reductions over the inputs (finiteness, a label range), once at a probe's entrance: nothing here
+runs per step of a probe's loop.
 
 - tensors: a `torch.Tensor` (numpy arrays and lists are refused with the conversion to use), of the
   expected rank, non-empty, floating point where a probe differentiates, with no NaN or Inf;
@@ -59,7 +60,8 @@ def tensor(value: object, name: str, *, min_dim: int = 1, dims: tuple[int, ...] 
                             f"convert it with {fix}{'.float()' if floating else ''}")
     if (value.dim() not in dims) if dims is not None else value.dim() < min_dim:
         raise DataError(f"{name} has shape {tuple(value.shape)}; expected {spec}"
-                        + ("; add a batch axis with x.unsqueeze(0)" if value.dim() == min_dim - 1 else ""))
+                        + (f"; add a batch axis with {name}.unsqueeze(0)" if dims is None and value.dim() == min_dim - 1
+                           else ""))
     if value.numel() == 0:
         raise DataError(f"{name} is empty (shape {tuple(value.shape)}); expected at least one input")
     if floating and not value.is_floating_point():

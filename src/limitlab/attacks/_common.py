@@ -59,10 +59,11 @@ def cross_entropy(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """The cross-entropy of the model's logits with y, summed over inputs (so that each input's
     gradient does not depend on the batch size)."""
     out = _checks.logits(model(x), len(x), what="the attacked model")
-    if int(y.max()) >= out.shape[1]:
+    try:
+        return F.cross_entropy(out, y, reduction="sum")
+    except IndexError:  # a label >= C: torch's message names no argument; checking first costs a sync per step
         raise DataError(f"y has labels up to {int(y.max())}; expected class labels in 0..{out.shape[1] - 1} "
-                        f"(the model has {out.shape[1]} classes)")
-    return F.cross_entropy(out, y, reduction="sum")
+                        f"(the model has {out.shape[1]} classes)") from None
 
 
 def loss_gradient(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
