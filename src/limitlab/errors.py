@@ -29,3 +29,11 @@ class OutputError(LimitlabError, OSError):
 
 class NotFittedError(LimitlabError, ValueError):
     """A fitted estimator (e.g. `TemperatureScaler`) used before `fit`."""
+
+
+class DataTypeError(DataError, TypeError):
+    """Data of the wrong type: a numpy array or a list where a probe expects a `torch.Tensor`."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """An option of the wrong type: a string where a number is expected, a float for a count."""

@@ -33,7 +33,7 @@ def test_identity_one_sample_equals_pgd(norm, random_start, targeted):
 def test_gradient_is_the_mean_over_sampled_transformations():
     model, (x, y) = small_cnn(), data()
     dist = TransformDistribution(max_shift=1.0, max_rotation=20.0, noise_std=0.05)
-    got = eot_gradient(model, x, y, transform=dist, samples=4, targeted=False,
+    got = eot_gradient(model, x, y, transform=dist, samples=4,
                        generator=torch.Generator().manual_seed(2))
     # Second route: draw the same 4 x N transformations and average 4 separate input gradients.
     t = dist.sample(4 * len(x), shape=(1, 8, 8), generator=torch.Generator().manual_seed(2))
@@ -58,3 +58,13 @@ def test_eot_stays_in_the_ball_and_restores_the_model():
         eot_pgd(model, x, y, transform=lambda t: t, samples=1, eps=0.1, step_size=0.1, steps=1)
     with pytest.raises(ConfigError, match="samples"):
         eot_pgd(model, x, y, transform=TransformDistribution(), samples=0, eps=0.1, step_size=0.1, steps=1)
+
+
+def test_eot_pgd_works_inside_a_callers_no_grad_block():
+    """It raised a raw RuntimeError there before the loop was shared with pgd (issue 13)."""
+    model, (x, y) = small_cnn(), data()
+    kw = dict(transform=TransformDistribution(max_rotation=10.0), samples=2, eps=0.1, step_size=0.03, steps=3)
+    want = eot_pgd(model, x, y, generator=torch.Generator().manual_seed(1), **kw)
+    with torch.no_grad():
+        got = eot_pgd(model, x, y, generator=torch.Generator().manual_seed(1), **kw)
+    assert torch.equal(got, want) and float((got - x).abs().max()) > 0

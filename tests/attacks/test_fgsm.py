@@ -57,5 +57,5 @@ def test_bad_arguments_are_one_line_errors():
         fgsm(model, torch.rand(2, 4), torch.tensor([0, 1]), eps=-0.1)
     with pytest.raises(DataError, match="outside bounds"):
         fgsm(model, torch.rand(2, 4) * 255, torch.tensor([0, 1]), eps=0.1)
-    with pytest.raises(DataError, match="integer labels"):
+    with pytest.raises(DataError, match="integer class labels"):
         fgsm(model, torch.rand(2, 4), torch.tensor([0.0, 1.0]), eps=0.1)

@@ -74,3 +74,36 @@ def test_unknown_norm_names_the_valid_ones(batch):
     x, y = batch
     with pytest.raises(ConfigError, match="inf, 2"):
         pgd(small_cnn(), x, y, eps=0.1, step_size=0.01, steps=1, norm="1")
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_grad_fn_replaces_the_gradient_closed_form(batch, targeted):
+    """A constant gradient direction d: L-inf PGD ends at eps * sign(d) (after 4 steps of 0.03 > 0.1);
+    L2 PGD at eps * d / ||d|| (5 steps of 0.3 overshoot eps = 1, the projection brings it back)."""
+    _, y = batch
+    x = torch.full((64, 1, 8, 8), 0.5)
+    d = torch.zeros(1, 1, 8, 8)
+    d[..., :4] = 2.0
+    d[..., 4:6] = -0.5  # the last two columns stay 0: no step there
+    model = small_cnn().train()
+    seen = []
+
+    def grad_fn(m, x_adv, labels):
+        seen.append((m.training, any(p.requires_grad for p in m.parameters()), labels is y))
+        return d.expand_as(x_adv).clone()
+
+    sign = -1 if targeted else 1
+    got = pgd(model, x, y, eps=0.1, step_size=0.03, steps=5, targeted=targeted, grad_fn=grad_fn)
+    torch.testing.assert_close(got - x, (sign * 0.1 * d.sign()).expand_as(x), rtol=0, atol=1e-7)
+    got2 = pgd(model, x, y, eps=1.0, step_size=0.3, steps=5, norm="2", targeted=targeted, grad_fn=grad_fn)
+    torch.testing.assert_close(got2 - x, (sign * d / d.norm()).expand_as(x), rtol=0, atol=1e-6)
+    assert seen == [(False, False, True)] * 10  # called once per step, with the model frozen in eval mode
+    assert model.training
+
+
+def test_pgd_works_inside_a_callers_no_grad_block(batch):
+    x, y = batch
+    model = small_cnn()
+    want = pgd(model, x, y, eps=0.1, step_size=0.02, steps=3)
+    with torch.no_grad():
+        assert torch.equal(pgd(model, x, y, eps=0.1, step_size=0.02, steps=3), want)

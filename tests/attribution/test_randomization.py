@@ -75,3 +75,36 @@ def test_rank_correlation_matches_scipy_with_ties():
 def test_rank_correlation_of_a_constant_map_is_nan():
     out = rank_correlation(torch.zeros(2, 9), torch.rand(2, 9))
     assert torch.isnan(out).all()
+
+
+def reference_cascade(model, x, explain, names, generator):
+    """Frozen copy of the cascade before the shared generator rule: one seed per layer from `generator`,
+    the layer reset under a forked global generator seeded with it (or the global stream for None)."""
+    import copy
+    copied = copy.deepcopy(model)
+    modules = dict(copied.named_modules())
+    maps = [explain(copied, x).detach()]
+    for name in names:
+        seed = int(torch.randint(2**62, (1,), generator=generator)) if generator is not None else None
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            with torch.no_grad():
+                modules[name].reset_parameters()
+        maps.append(explain(copied, x).detach())
+    return maps
+
+
+@pytest.mark.parametrize("seeded", [True, False])
+def test_cascade_is_bit_identical_to_before(seeded):
+    model = trained_like_cnn()
+    x = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    explain = lambda m, xx: m(xx)  # noqa: E731  (the logits change with every randomized layer)
+    names = parametrized_layers(model)
+    gen = (lambda: torch.Generator().manual_seed(9)) if seeded else (lambda: None)
+    torch.manual_seed(4)
+    got = cascading_randomization(model, x, explain, generator=gen())
+    torch.manual_seed(4)
+    want = reference_cascade(model, x, explain, names, gen())
+    assert all(torch.equal(a, b) for a, b in zip(got.maps, want, strict=True))
+    assert not torch.equal(got.maps[0], got.maps[-1])

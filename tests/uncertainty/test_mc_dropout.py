@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from limitlab.errors import IncompatibleModelError
+from limitlab.errors import ConfigError, IncompatibleModelError
 from limitlab.uncertainty import mc_dropout
 
 
@@ -39,14 +39,14 @@ def test_no_dropout_or_p_zero_is_incompatible():
 
 def test_one_replica_per_chunk_equals_the_seeded_loop_exactly():
     model, x = trained_bn(net()), torch.randn(7, 5)
-    got = mc_dropout(model, x, samples=6, chunk_rows=1, seed=11)
+    got = mc_dropout(model, x, samples=6, chunk_rows=1, generator=torch.Generator().manual_seed(11))
     torch.testing.assert_close(got, loop(model, x, 6, seed=11), rtol=0, atol=0)
 
 
 def test_batched_mean_matches_the_loop_within_sampling_error():
     model, x = trained_bn(net()), torch.randn(10, 5)
     samples = 3000
-    a = mc_dropout(model, x, samples=samples, seed=1)  # many replicas per forward
+    a = mc_dropout(model, x, samples=samples, generator=torch.Generator().manual_seed(1))  # many replicas per forward
     b = loop(model, x, samples, seed=2)
     se = ((a.var(0) + b.var(0)) / samples).sqrt()
     z = (a.mean(0) - b.mean(0)).abs() / se.clamp_min(1e-6)
@@ -61,7 +61,7 @@ def test_batch_norm_statistics_untouched_and_modes_restored():
     model.train()
     x = torch.randn(50, 5) * 10
     rng_state = torch.get_rng_state()
-    mc_dropout(model, x, samples=8, seed=0)
+    mc_dropout(model, x, samples=8, generator=torch.Generator().manual_seed(0))
     assert torch.equal(bn.running_mean, mean) and torch.equal(bn.running_var, var)
     assert int(bn.num_batches_tracked) == count
     assert all(m.training for m in model.modules())
@@ -69,3 +69,61 @@ def test_batch_norm_statistics_untouched_and_modes_restored():
     model.eval()
     mc_dropout(model, torch.randn(3, 5), samples=2)
     assert not any(m.training for m in model.modules())
+
+
+def reference_mc_dropout(model, x, *, samples, chunk_rows=512, seed=None, softmax=True):
+    """Frozen copy of mc_dropout before `generator=` (seeded with `seed`, or from the global stream)."""
+    import contextlib
+    layers = [m for m in model.modules() if isinstance(m, nn.Dropout) and m.p > 0]
+    n, per_chunk = len(x), max(1, chunk_rows // max(len(x), 1))
+    modes = [(m, m.training) for m in model.modules()]
+    rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
+    with rng, torch.no_grad():
+        if seed is not None:
+            torch.manual_seed(seed)
+        model.eval()
+        for layer in layers:
+            layer.train()
+        out = []
+        for start in range(0, samples, per_chunk):
+            k = min(per_chunk, samples - start)
+            logits = model(x.repeat(k, *([1] * (x.dim() - 1))))
+            out.append((torch.softmax(logits, dim=-1) if softmax else logits).view(k, n, -1))
+    for m, mode in modes:
+        m.training = mode
+    return torch.cat(out)
+
+
+@pytest.mark.parametrize("chunk_rows,softmax", [(512, True), (7, True), (20, False)])
+def test_generator_and_deprecated_seed_give_the_masks_of_before(chunk_rows, softmax):
+    model, x = trained_bn(net()), torch.randn(6, 5)
+    want = reference_mc_dropout(model, x, samples=9, chunk_rows=chunk_rows, seed=123, softmax=softmax)
+    got = mc_dropout(model, x, samples=9, chunk_rows=chunk_rows, softmax=softmax,
+                     generator=torch.Generator().manual_seed(123))
+    assert torch.equal(got, want)  # generator=Generator().manual_seed(s) is exactly the old seed=s
+    with pytest.warns(PendingDeprecationWarning, match="generator=torch.Generator"):
+        old = mc_dropout(model, x, samples=9, chunk_rows=chunk_rows, softmax=softmax, seed=123)
+    assert torch.equal(old, want)
+
+
+def test_no_generator_draws_from_the_global_stream_as_before():
+    model, x = trained_bn(net()), torch.randn(6, 5)
+    torch.manual_seed(8)
+    got = mc_dropout(model, x, samples=5)
+    after = torch.get_rng_state()
+    torch.manual_seed(8)
+    want = reference_mc_dropout(model, x, samples=5)
+    assert torch.equal(got, want) and torch.equal(after, torch.get_rng_state())  # the global stream advanced alike
+
+
+def test_a_generator_advances_and_leaves_the_global_stream_alone():
+    model, x = trained_bn(net()), torch.randn(6, 5)
+    gen = torch.Generator().manual_seed(4)
+    state = torch.get_rng_state()
+    a, b = mc_dropout(model, x, samples=3, generator=gen), mc_dropout(model, x, samples=3, generator=gen)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert not torch.equal(a, b)  # the second call continues the stream: new masks
+    both = mc_dropout(model, x, samples=6, chunk_rows=18, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(torch.cat([a, b]), both)  # ... exactly where the first left it
+    with pytest.raises(ConfigError, match="expected one"):
+        mc_dropout(model, x, samples=3, seed=1, generator=gen)

@@ -3,13 +3,14 @@
 Goodfellow, Shlens, Szegedy. Explaining and harnessing adversarial examples. ICLR 2015,
 arXiv:1412.6572. x_adv = clip(x + eps * sign(dJ(x, y)/dx)): the L-inf-bounded step that increases a
 locally linear loss the most. Targeted: x - eps * sign(dJ(x, t)/dx), towards the target class t.
+It is PGD with one step of size eps and no random start (the projection onto the eps-ball is then
+the identity), so it runs through `pgd`'s loop.
 """
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-from limitlab._modelstate import frozen
-from limitlab.attacks._common import check_inputs, clip_to_bounds, loss_gradient
+from limitlab.attacks.pgd import pgd
 
 
 def fgsm(
@@ -17,7 +18,4 @@ def fgsm(
     targeted: bool = False,
 ) -> Tensor:
     """One signed-gradient step of size `eps` in L-inf, clipped to `bounds`. `y` is the target if targeted."""
-    check_inputs(x, y, bounds, eps=eps)
-    with frozen(model):
-        grad = loss_gradient(model, x, y, targeted=targeted)
-    return (x + clip_to_bounds(x, eps * grad.sign(), bounds)).detach()
+    return pgd(model, x, y, eps=eps, step_size=eps, steps=1, bounds=bounds, targeted=targeted)

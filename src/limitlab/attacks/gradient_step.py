@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
 from limitlab.attacks._common import check_inputs, clip_to_bounds, l2_normalize, loss_gradient
 
@@ -18,8 +19,11 @@ def gradient_step(
     bounds: tuple[float, float] = (0.0, 1.0), targeted: bool = False,
 ) -> Tensor:
     """x + eta * dJ/dx (or eta times the unit-L2 gradient), clipped to `bounds`. `y` is the target if targeted."""
-    check_inputs(x, y, bounds, eta=eta)
+    bounds = check_inputs(model, x, y, bounds, eta=eta)
+    normalize, targeted = _checks.flag("normalize", normalize), _checks.flag("targeted", targeted)
     with frozen(model):
-        grad = loss_gradient(model, x, y, targeted=targeted)
+        grad = loss_gradient(model, x, y)
+    if targeted:
+        grad = -grad
     step = l2_normalize(grad) if normalize else grad
     return (x + clip_to_bounds(x, eta * step, bounds)).detach()

@@ -5,30 +5,43 @@ Grad-CAM and integrated gradients), in eval mode, so the inputs of a batch do no
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import Tensor, nn
 
-from limitlab.errors import ConfigError, DataError, IncompatibleModelError
+from limitlab import _checks
+from limitlab.errors import ConfigError, ConfigTypeError, DataError
 
 Target = int | Tensor | None
 
 
-def check_x(x: Tensor) -> None:
-    if not isinstance(x, Tensor) or not x.is_floating_point():
-        raise DataError(f"x is a {type(x).__name__} of dtype {getattr(x, 'dtype', None)}; "
-                        "expected a floating-point tensor of shape (N, ...) (e.g. x.float())")
-    if x.dim() < 2 or len(x) == 0:
-        raise DataError(f"x has shape {tuple(x.shape)}; expected a non-empty batch (N, ...); "
-                        "add a batch axis with x.unsqueeze(0)")
+def check_x(x: Tensor, model: nn.Module | None = None) -> Tensor:
+    """A finite, floating-point, non-empty batch (N, ...) (and, if given, a model that is an nn.Module)."""
+    if model is not None:
+        _checks.module(model)
+    return _checks.tensor(x, "x", min_dim=2)
+
+
+def check_baseline(baseline: float | Tensor, x: Tensor) -> Tensor:
+    """The baseline as a finite tensor of x's dtype; it must broadcast to x's shape."""
+    if isinstance(baseline, Tensor):
+        base = _checks.tensor(baseline.to(x.dtype), "baseline", min_dim=0, spec="a number or a tensor of x's shape")
+    elif isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+        base = torch.as_tensor(_checks.number("baseline", baseline), dtype=x.dtype)
+    else:
+        raise ConfigTypeError(f"baseline={_checks.shown(baseline)}; expected a number or a tensor that broadcasts "
+                              f"to x's shape {tuple(x.shape)}")
+    try:
+        base.expand_as(x)
+    except RuntimeError:  # torch's broadcasting error names neither argument
+        raise DataError(f"baseline has shape {tuple(base.shape)}; expected a number or a tensor that "
+                        f"broadcasts to x's shape {tuple(x.shape)}") from None
+    return base
 
 
 def logits(model: nn.Module, x: Tensor) -> Tensor:
-    out = model(x)
-    if not isinstance(out, Tensor) or out.dim() != 2:
-        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-        raise IncompatibleModelError(f"the model returned {shape}; attribution expects class scores of "
-                                     "shape (N, C): wrap the model so that it returns logits")
-    return out
+    return _checks.logits(model(x), len(x), what="the explained model")
 
 
 def resolve_target(model: nn.Module, x: Tensor, target: Target) -> Tensor:
@@ -36,18 +49,19 @@ def resolve_target(model: nn.Module, x: Tensor, target: Target) -> Tensor:
     if target is None:
         with torch.no_grad():
             return logits(model, x).argmax(dim=1)
-    if isinstance(target, int) and not isinstance(target, bool):
-        return torch.full((len(x),), target, dtype=torch.long)
-    if isinstance(target, Tensor) and not target.is_floating_point() and target.shape == (len(x),):
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        return torch.full((len(x),), int(target), dtype=torch.long)
+    if isinstance(target, Tensor) and not target.is_floating_point() and target.dtype != torch.bool \
+            and target.shape == (len(x),):
         return target.long()
-    raise ConfigError(f"target={target!r}; expected None (the predicted class), an int, or an integer "
-                      f"tensor of shape ({len(x)},)")
+    raise ConfigError(f"target={_checks.shown(target)}; expected None (the predicted class), an int, or an "
+                      f"integer tensor of shape ({len(x)},)")
 
 
 def check_classes(target: Tensor, num_classes: int) -> None:
     if int(target.min()) < 0 or int(target.max()) >= num_classes:
         raise ConfigError(f"target ranges over {int(target.min())}..{int(target.max())}; the model has "
-                          f"{num_classes} classes (0..{num_classes - 1})")
+                          f"{num_classes} classes: expected targets in 0..{num_classes - 1}")
 
 
 def class_score(model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
@@ -58,7 +72,8 @@ def class_score(model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
 
 
 def score_gradient(model: nn.Module, x: Tensor, target: Tensor) -> Tensor:
-    """d(logit of the target class)/dx for each input (the model should be `frozen`)."""
-    x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(class_score(model, x, target).sum(), x)
+    """d(logit of the target class)/dx for each input (the model should be `frozen`); also under no_grad()."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(class_score(model, x, target).sum(), x)
     return grad

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
 from limitlab.attribution._common import Target, check_x, class_score, resolve_target
 from limitlab.errors import IncompatibleModelError
@@ -61,9 +62,10 @@ def grad_cam(
     model: nn.Module, x: Tensor, *, layer: nn.Module | str, target: Target = None, upsample: bool = True,
 ) -> Tensor:
     """Grad-CAM maps of shape (N, H, W): at the input's size if `upsample`, else at the layer's (h, w)."""
-    check_x(x)
+    check_x(x, model)
+    upsample = _checks.flag("upsample", upsample)
     module = find_layer(model, layer)
-    with frozen(model):
+    with frozen(model), torch.enable_grad():  # also inside a caller's torch.no_grad() block
         target = resolve_target(model, x, target)
         # The input requires grad only so that the graph reaches the layer's activations.
         x = x.detach().requires_grad_(True)

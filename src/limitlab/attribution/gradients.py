@@ -19,7 +19,7 @@ from limitlab.attribution._common import Target, check_x, resolve_target, score_
 
 def input_gradient(model: nn.Module, x: Tensor, *, target: Target = None) -> Tensor:
     """d y_c / dx for each input, where y_c is the logit of `target` (default: the predicted class)."""
-    check_x(x)
+    check_x(x, model)
     with frozen(model):
         return score_gradient(model, x, resolve_target(model, x, target)).detach()
 

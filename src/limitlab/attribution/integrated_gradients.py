@@ -13,9 +13,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
-from limitlab.attribution._common import Target, check_x, resolve_target, score_gradient
-from limitlab.errors import ConfigError, DataError
+from limitlab.attribution._common import Target, check_baseline, check_x, resolve_target, score_gradient
+from limitlab.errors import ConfigError
 
 METHODS = ("midpoint", "trapezoid", "right", "left")
 
@@ -24,8 +25,7 @@ def quadrature(method: str, steps: int) -> tuple[Tensor, Tensor]:
     """Points a in [0, 1] on the path and their weights for the integral over a."""
     if method not in METHODS:
         raise ConfigError(f"method={method!r}; expected one of {', '.join(METHODS)}")
-    if not isinstance(steps, int) or steps < (2 if method == "trapezoid" else 1):
-        raise ConfigError(f"steps={steps!r}; expected an integer >= {2 if method == 'trapezoid' else 1}")
+    _checks.integer("steps", steps, low=2 if method == "trapezoid" else 1)
     k = torch.arange(steps, dtype=torch.float64)
     if method == "trapezoid":
         weights = torch.full((steps,), 1.0 / (steps - 1), dtype=torch.float64)
@@ -45,16 +45,10 @@ def integrated_gradients(
     to x. The `steps` path points of every input go through the model in batches of at most
     `internal_batch_size` inputs.
     """
-    check_x(x)
+    check_x(x, model)
     alphas, weights = quadrature(method, steps)
-    base = torch.as_tensor(baseline, dtype=x.dtype)
-    try:
-        base = base.expand_as(x)
-    except RuntimeError:
-        raise DataError(f"baseline has shape {tuple(base.shape)}; expected a number or a tensor that "
-                        f"broadcasts to x's shape {tuple(x.shape)}") from None
-    if internal_batch_size < 1:
-        raise ConfigError(f"internal_batch_size={internal_batch_size}; expected >= 1")
+    base = check_baseline(baseline, x).expand_as(x)
+    _checks.integer("internal_batch_size", internal_batch_size)
     x = x.detach()
     delta = x - base
     total = torch.zeros_like(x)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
-from limitlab.attribution._common import Target, check_classes, check_x, logits, resolve_target
-from limitlab.errors import ConfigError, DataError
+from limitlab.attribution._common import Target, check_baseline, check_classes, check_x, logits, resolve_target
+from limitlab.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,15 @@ def _ranks(x: Tensor, attribution: Tensor) -> Tensor:
 
 def _curve(model: nn.Module, x: Tensor, attribution: Tensor, *, insert: bool, target: Target, num_steps: int,
            baseline: float | Tensor, batch_size: int) -> PerturbationCurve:
-    check_x(x)
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ConfigError(f"num_steps={num_steps!r}; expected an integer >= 1")
-    if batch_size < 1:
-        raise ConfigError(f"batch_size={batch_size}; expected >= 1")
+    check_x(x, model)
+    _checks.integer("num_steps", num_steps)
+    _checks.integer("batch_size", batch_size)
     x = x.detach()
-    ranks = _ranks(x, attribution.detach())
+    ranks = _ranks(x, _checks.tensor(attribution, "attribution", min_dim=0, spec="x's shape", finite=False,
+                                     floating=False).detach())
     num_pixels = int(ranks.flatten(1).max(1).values[0]) + 1
     counts = torch.round(torch.linspace(0, num_pixels, num_steps + 1)).long()
-    base = torch.as_tensor(baseline, dtype=x.dtype)
-    if not torch.broadcast_shapes(base.shape, x.shape) == x.shape:
-        raise DataError(f"baseline has shape {tuple(base.shape)}; expected a number or x's shape {tuple(x.shape)}")
+    base = check_baseline(baseline, x)
     # changed[k] marks the elements ranked among the first counts[k]: (num_steps + 1, N, ...).
     changed = ranks.unsqueeze(0) < counts.view(-1, *([1] * x.dim()))
     keep_x = changed if insert else ~changed

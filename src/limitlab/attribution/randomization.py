@@ -7,8 +7,9 @@ must change as its weights are destroyed; one that barely changes (high rank cor
 trained model's map) reflects the input or the architecture, not what the model learned.
 
 The user's model is never touched: the cascade runs on a deep copy. Layers are re-initialized with
-their own `reset_parameters()` (the architecture's initialization, as in the paper), under a forked
-global RNG seeded from `generator`, so the cascade is reproducible and the caller's RNG state is kept.
+their own `reset_parameters()` (the architecture's initialization, as in the paper), each drawing from
+a sub-stream seeded by one draw of `generator`, so the cascade is reproducible and the global stream is
+kept; with generator=None the layers draw from torch's global stream (the rule of `limitlab._checks`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import torch
 from scipy.stats import rankdata
 from torch import Tensor, nn
 
-from limitlab.errors import DataError, IncompatibleModelError
+from limitlab import _checks
+from limitlab.errors import ConfigTypeError, DataError, IncompatibleModelError
 
 Explain = Callable[[nn.Module, Tensor], Tensor]
 
@@ -53,6 +55,13 @@ def cascading_randomization(
     changes with the weights and the comparison mixes two questions. The default order is reverse
     registration order; pass `layers` when that is not the order of the forward pass.
     """
+    _checks.module(model)
+    x = _checks.tensor(x, "x", min_dim=2)
+    if not callable(explain):
+        raise ConfigTypeError(f"explain is {_checks.describe(explain)}; expected a function (model, x) -> maps")
+    if layers is not None and (isinstance(layers, str) or not all(isinstance(n, str) for n in layers)):
+        raise ConfigTypeError(f"layers={_checks.shown(layers)}; expected a list of layer names, e.g. ['classifier.5']")
+    generator = _checks.as_generator(generator)
     names = list(parametrized_layers(model) if layers is None else layers)
     copied = copy.deepcopy(model)
     modules = dict(copied.named_modules())
@@ -62,12 +71,10 @@ def cascading_randomization(
                                          f"layers that can be randomized: {', '.join(parametrized_layers(model))}")
     maps = [explain(copied, x).detach()]
     for name in names:
-        seed = int(torch.randint(2**62, (1,), generator=generator)) if generator is not None else None
-        with torch.random.fork_rng(devices=[], enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
-            with torch.no_grad():
-                modules[name].reset_parameters()
+        stream = generator if generator is torch.default_generator else \
+            torch.Generator().manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+        with _checks.global_stream(stream), torch.no_grad():
+            modules[name].reset_parameters()
         maps.append(explain(copied, x).detach())
     return CascadingRandomization(names, maps)
 
@@ -77,7 +84,8 @@ def rank_correlation(a: Tensor, b: Tensor, *, absolute: bool = False) -> Tensor:
 
     NaN where either map is constant: a constant map has no ordering to compare.
     """
-    if a.shape != b.shape or a.dim() < 2:
+    a, b = _checks.tensor(a, "a", min_dim=2, floating=False), _checks.tensor(b, "b", min_dim=2, floating=False)
+    if a.shape != b.shape:
         raise DataError(f"maps of shapes {tuple(a.shape)} and {tuple(b.shape)}; expected equal shapes (N, ...)")
     pair = [t.detach().flatten(1).abs() if absolute else t.detach().flatten(1) for t in (a, b)]
     ra, rb = (torch.from_numpy(rankdata(t.double().numpy(), axis=1)) for t in pair)

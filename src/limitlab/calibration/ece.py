@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from limitlab.calibration._checks import check_bins, check_probs
+from limitlab import _checks
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class Reliability:
 
 def reliability(probs: Tensor, y: Tensor, *, bins: int = 15) -> Reliability:
     """Bin the top-label confidence and compare it with the accuracy in each bin."""
-    check_probs(probs, y)
-    check_bins(bins)
+    _checks.probs(probs, dims=(2,), y=y)
+    _checks.integer("bins", bins)
     conf, pred = probs.max(dim=1)
     correct = (pred == y).to(probs.dtype)
     edges = torch.linspace(0, 1, bins + 1, dtype=probs.dtype)

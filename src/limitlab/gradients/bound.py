@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from limitlab._modelstate import frozen
 from limitlab.errors import IncompatibleModelError
+from limitlab.gradients.norms import check_batch, model_loss
 from limitlab.gradients.spectral import spectral_norm
 from limitlab.models.resnet_mlp import Residual
 
@@ -69,10 +70,11 @@ def gradient_bound(model: nn.Module, x: Tensor, y: Tensor, *,
 
     `loss_fn(logits, y, reduction="none")` gives the per-example loss J_i. Use float64 for a tight check.
     """
+    check_batch(model, x, y, loss_fn)
     factors = layer_factors(model)
     with frozen(model), torch.enable_grad():
         x = x.detach().clone().requires_grad_(True)
-        out = model(x)
-        grad_x, grad_y = torch.autograd.grad(loss_fn(out, y, reduction="none").sum(), (x, out))
+        out, loss = model_loss(model, x, y, loss_fn, reduction="none")
+        grad_x, grad_y = torch.autograd.grad(loss.sum(), (x, out))
     output = grad_y.flatten(1).norm(dim=1)
     return GradientBound(grad_x.flatten(1).norm(dim=1), output, output * math.prod(factors), factors)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from limitlab.errors import ConfigTypeError
+
 
 @dataclass
 class SavedTensors:
@@ -38,6 +40,10 @@ def saved_tensor_bytes(*, exclude: Iterable[torch.Tensor] = ()) -> Iterator[Save
     and counted as a new storage while the block runs.
     """
     saved = SavedTensors()
+    exclude = list(exclude)
+    if not all(isinstance(t, torch.Tensor) for t in exclude):
+        raise ConfigTypeError(f"exclude holds {', '.join(sorted({type(t).__name__ for t in exclude}))}; expected "
+                              "tensors, e.g. exclude=model.parameters()")
     skip = {t.untyped_storage().data_ptr() for t in exclude}
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:

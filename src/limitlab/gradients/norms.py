@@ -11,16 +11,39 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
-from limitlab.errors import IncompatibleModelError
+from limitlab.errors import ConfigTypeError, DataError, IncompatibleModelError
+
+
+def check_batch(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable[..., Tensor]) -> None:
+    """The gradient probes' inputs: a module, a finite float batch, one target per input, a loss function."""
+    _checks.module(model)
+    _checks.tensor(x, "x", min_dim=2)
+    if not isinstance(y, Tensor) or y.dim() < 1 or len(y) != len(x):
+        raise DataError(f"y is {_checks.describe(y)}; expected a tensor of {len(x)} targets (one per input)")
+    if not y.is_floating_point():
+        _checks.labels(y, len(x))
+    if not callable(loss_fn):
+        raise ConfigTypeError(f"loss_fn is {_checks.describe(loss_fn)}; expected a function "
+                              "(outputs, y, reduction=...) -> loss, e.g. F.cross_entropy")
+
+
+def model_loss(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable[..., Tensor], **kw: str
+               ) -> tuple[Tensor, Tensor]:
+    """(outputs, loss) with class labels checked against the number of outputs before the loss sees them."""
+    out = model(x)
+    if not y.is_floating_point() and isinstance(out, Tensor) and out.dim() == 2:
+        _checks.labels(y, len(x), num_classes=out.shape[1])
+    return out, loss_fn(out, y, **kw)
 
 
 def linear_layers(model: nn.Module) -> dict[str, nn.Linear]:
     """Every `nn.Linear` of `model` by qualified name, in registration (= forward, for a stack) order."""
-    layers = {name: m for name, m in model.named_modules() if isinstance(m, nn.Linear)}
+    layers = {name: m for name, m in _checks.module(model).named_modules() if isinstance(m, nn.Linear)}
     if not layers:
-        raise IncompatibleModelError(f"{type(model).__name__} has no nn.Linear layer; "
-                                     "the gradient probes measure fully connected layers")
+        raise IncompatibleModelError(f"{type(model).__name__} has no nn.Linear layer; expected a model with "
+                                     "nn.Linear layers: the gradient probes measure fully connected layers")
     return layers
 
 
@@ -32,6 +55,7 @@ def layer_gradient_norms(model: nn.Module, x: Tensor, y: Tensor, *,
     parametrized weights too (e.g. kept orthogonal), whose `.weight` is recomputed at every access.
     Runs in eval mode; `.grad` fields, modes and `requires_grad` flags are left as they were.
     """
+    check_batch(model, x, y, loss_fn)
     layers = linear_layers(model)
     calls: list[tuple[str, Tensor, Tensor]] = []
 
@@ -41,7 +65,7 @@ def layer_gradient_norms(model: nn.Module, x: Tensor, y: Tensor, *,
     handles = [m.register_forward_hook(keep(name)) for name, m in layers.items()]
     try:
         with frozen(model), torch.enable_grad():
-            loss = loss_fn(model(x.detach().clone().requires_grad_(True)), y)
+            _, loss = model_loss(model, x.detach().clone().requires_grad_(True), y, loss_fn)
             grads = torch.autograd.grad(loss, [out for _, _, out in calls])
     finally:
         for h in handles:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from limitlab import _checks
 from limitlab.gradients.norms import linear_layers
 
 
 def spectral_norm(weight: torch.Tensor) -> float:
     """The largest singular value of a 2-D weight (by SVD, exact up to rounding)."""
+    _checks.tensor(weight, "weight", dims=(2,), spec="a 2-D weight matrix (out, in)")
     return float(torch.linalg.matrix_norm(weight.detach(), ord=2))
 
 

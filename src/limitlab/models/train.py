@@ -19,6 +19,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import limitlab
+from limitlab import _checks
+from limitlab._modelstate import frozen
 from limitlab.cache import digest
 from limitlab.config import check
 from limitlab.context import Context
@@ -82,16 +84,24 @@ def _name(fn: Callable | None) -> str | None:
     return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
 
 
-@torch.no_grad()
 def predict_logits(model: nn.Module, x: Tensor, *, batch_size: int = 1024) -> Tensor:
-    """The model's outputs on `x` in eval mode, in batches; every module's mode is restored."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
+    """The model's outputs on `x` in eval mode without autograd, in batches of `batch_size`.
+
+    Runs inside `frozen(model)`: every module's train/eval flag and every parameter's `requires_grad`
+    are restored afterwards, even by an exception. `x` may hold integer inputs (token ids).
+    """
+    _checks.module(model)
+    _checks.tensor(x, "x", floating=False)
+    _checks.integer("batch_size", batch_size)
+    with frozen(model), torch.no_grad():
         return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        for m, mode in modes:
-            m.training = mode
+
+
+def predict(model: nn.Module, x: Tensor, *, batch_size: int = 1024) -> tuple[Tensor, Tensor]:
+    """(predicted class, its softmax probability) per input, from `predict_logits`."""
+    out = _checks.logits(predict_logits(model, x, batch_size=batch_size), len(x))
+    conf, pred = torch.softmax(out, dim=1).max(dim=1)
+    return pred, conf
 
 
 def evaluate(model: nn.Module, data: ArrayDataset, *, loss_fn: LossFn = F.cross_entropy,

@@ -10,10 +10,10 @@ from typing import Literal
 from sklearn.metrics import average_precision_score
 
 from limitlab.errors import ConfigError
-from limitlab.ood._scores import labelled
+from limitlab.ood._scores import Scores, labelled
 
 
-def aupr(score_in, score_out, *, positive: Literal["out", "in"] = "out") -> float:
+def aupr(score_in: Scores, score_out: Scores, *, positive: Literal["out", "in"] = "out") -> float:
     """Average precision with OOD inputs as positives ("out") or in-distribution ones ("in")."""
     if positive not in ("out", "in"):
         raise ConfigError(f"positive={positive!r}; expected 'out' or 'in'")

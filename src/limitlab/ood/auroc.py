@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sklearn.metrics import roc_auc_score
 
-from limitlab.ood._scores import labelled
+from limitlab.ood._scores import Scores, labelled
 
 
-def auroc(score_in, score_out) -> float:
+def auroc(score_in: Scores, score_out: Scores) -> float:
     """AUROC of telling OOD inputs (positives) from in-distribution ones; higher score = more OOD."""
     labels, scores = labelled(score_in, score_out)
     return float(roc_auc_score(labels, scores))

@@ -11,14 +11,13 @@ import math
 
 import numpy as np
 
-from limitlab.errors import ConfigError
-from limitlab.ood._scores import as_scores
+from limitlab import _checks
+from limitlab.ood._scores import Scores, as_scores
 
 
-def fpr_at_tpr(score_in, score_out, *, tpr: float = 0.95) -> float:
+def fpr_at_tpr(score_in: Scores, score_out: Scores, *, tpr: float = 0.95) -> float:
     """Fraction of OOD scores <= the smallest threshold that accepts >= `tpr` of the in-distribution scores."""
-    if not 0 < tpr <= 1:
-        raise ConfigError(f"tpr={tpr}; expected 0 < tpr <= 1")
+    tpr = _checks.number("tpr", tpr, low=0, high=1, low_open=True)
     s_in, s_out = as_scores(score_in, "score_in"), as_scores(score_out, "score_out")
     k = math.ceil(tpr * len(s_in) - 1e-9)  # accept the k lowest in-distribution scores
     threshold = np.sort(s_in)[k - 1]

@@ -12,7 +12,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from limitlab.uncertainty._checks import check_probs, mean_probs
+from limitlab import _checks
+
+
+def mean_probs(probs: Tensor) -> Tensor:
+    """The predictive distribution: the mean over samples of (samples, N, C), or (N, C) as given."""
+    return probs.mean(dim=0) if probs.dim() == 3 else probs
 
 
 def _entropy(p: Tensor) -> Tensor:
@@ -21,15 +26,15 @@ def _entropy(p: Tensor) -> Tensor:
 
 def predictive_entropy(probs: Tensor) -> Tensor:
     """H[mean_t p_t] per input, shape (N,); `probs` is (samples, N, C) or (N, C)."""
-    return _entropy(mean_probs(check_probs(probs)))
+    return _entropy(mean_probs(_checks.probs(probs)))
 
 
 def expected_entropy(probs: Tensor) -> Tensor:
     """mean_t H[p_t] per input, shape (N,); `probs` is (samples, N, C)."""
-    return _entropy(check_probs(probs, dims=(3,))).mean(dim=0)
+    return _entropy(_checks.probs(probs, dims=(3,))).mean(dim=0)
 
 
 def mutual_information(probs: Tensor) -> Tensor:
     """H[mean_t p_t] - mean_t H[p_t] per input (clamped at 0 against rounding), shape (N,)."""
-    probs = check_probs(probs, dims=(3,))
+    probs = _checks.probs(probs, dims=(3,))
     return (predictive_entropy(probs) - expected_entropy(probs)).clamp_min(0.0)

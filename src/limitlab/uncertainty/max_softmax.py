@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from limitlab.uncertainty._checks import check_probs, mean_probs
+from limitlab import _checks
+from limitlab.uncertainty.entropy import mean_probs
 
 
 def max_softmax(probs: Tensor) -> Tensor:
     """max_c p(c|x) per input, shape (N,); (samples, N, C) inputs are averaged over samples first."""
-    return mean_probs(check_probs(probs)).max(dim=-1).values
+    return mean_probs(_checks.probs(probs)).max(dim=-1).values

@@ -14,12 +14,13 @@ when N is small; one giant replicated batch is slower on a CPU than the loop (it
 """
 from __future__ import annotations
 
-import contextlib
+import warnings
 
 import torch
 from torch import Tensor, nn
 from torch.nn.modules.dropout import _DropoutNd
 
+from limitlab import _checks
 from limitlab._modelstate import frozen
 from limitlab.errors import ConfigError, IncompatibleModelError
 
@@ -28,35 +29,50 @@ CHUNK_ROWS = 512  # rows per forward pass; see benchmarks/bench_uncertainty.py
 
 def dropout_layers(model: nn.Module) -> list[nn.Module]:
     """The model's dropout modules with p > 0 (nn.Dropout, Dropout1d/2d/3d, AlphaDropout, ...)."""
-    return [m for m in model.modules() if isinstance(m, _DropoutNd) and m.p > 0]
+    return [m for m in _checks.module(model).modules() if isinstance(m, _DropoutNd) and m.p > 0]
+
+
+def _mask_stream(generator: torch.Generator | None, seed: int | None) -> torch.Generator:
+    if seed is None:
+        return _checks.as_generator(generator)
+    if generator is not None:
+        raise ConfigError(f"seed={seed!r} and generator= were both given; expected one: pass only generator=")
+    warnings.warn("mc_dropout(seed=s) is deprecated; pass generator=torch.Generator().manual_seed(s) "
+                  "(the same masks)", PendingDeprecationWarning, stacklevel=4)
+    return torch.Generator().manual_seed(_checks.integer("seed", seed, low=0))
 
 
 @torch.no_grad()
-def mc_dropout(model: nn.Module, x: Tensor, *, samples: int, chunk_rows: int = CHUNK_ROWS,
-               seed: int | None = None, softmax: bool = True) -> Tensor:
+def mc_dropout(model: nn.Module, x: Tensor, *, samples: int, chunk_rows: int = CHUNK_ROWS, softmax: bool = True,
+               generator: torch.Generator | None = None, seed: int | None = None) -> Tensor:
     """Softmax outputs of `samples` dropout passes, shape (samples, N, C); the model's modes are restored.
 
-    `softmax=False` returns the raw outputs instead (regression, or logits). `seed` draws the dropout
-    masks from a private stream seeded with it (the global torch generator is left as it was); without
-    it they come from the global generator.
+    `softmax=False` returns the raw outputs instead (regression, or logits). The dropout masks are drawn
+    from `generator`'s stream (None: torch's global generator, as dropout does by default); the global
+    stream is left as it was. `seed=s` is a deprecated alias of `generator=torch.Generator().manual_seed(s)`.
     """
-    if samples < 1 or chunk_rows < 1:
-        raise ConfigError(f"samples={samples}, chunk_rows={chunk_rows}; expected both >= 1")
+    _checks.integer("samples", samples)
+    _checks.integer("chunk_rows", chunk_rows)
+    softmax = _checks.flag("softmax", softmax)
     layers = dropout_layers(model)
     if not layers:
-        raise IncompatibleModelError(f"{type(model).__name__} has no dropout layer with p > 0; MC dropout needs one "
-                                     "(build the model with dropout, e.g. build('cnn', dropout=0.25))")
+        raise IncompatibleModelError(f"{type(model).__name__} has no dropout layer with p > 0; expected a model with "
+                                     "dropout, which MC dropout needs (e.g. build('cnn', dropout=0.25))")
+    x = _checks.tensor(x, "x", min_dim=2)
+    stream = _mask_stream(generator, seed)
     n = len(x)
-    per_chunk = max(1, chunk_rows // max(n, 1))
-    rng = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
-    with rng, frozen(model):
-        if seed is not None:
-            torch.manual_seed(seed)
+    per_chunk = max(1, chunk_rows // n)
+    with _checks.global_stream(stream), frozen(model):
         for layer in layers:
             layer.train()
         out = []
         for start in range(0, samples, per_chunk):
             k = min(per_chunk, samples - start)
-            logits = model(x.repeat(k, *([1] * (x.dim() - 1))))
-            out.append((torch.softmax(logits, dim=-1) if softmax else logits).view(k, n, -1))
+            raw = model(x.repeat(k, *([1] * (x.dim() - 1))))
+            if softmax:
+                raw = torch.softmax(_checks.logits(raw, k * n, what="the model"), dim=-1)
+            elif not isinstance(raw, Tensor) or len(raw) != k * n:
+                raise IncompatibleModelError(f"the model returned {_checks.describe(raw)} for {k * n} inputs; "
+                                             "expected one output row per input")
+            out.append(raw.view(k, n, -1))
     return torch.cat(out)
