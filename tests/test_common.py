@@ -104,8 +104,7 @@ def test_optional_dependencies_are_declared(cls):
 
 # Studies whose judge still compares None with numbers (being converted: remove an id once its judge is None-safe).
 NOT_YET_NONE_SAFE = {"backprop", "approximation", "depth", "neural-ode", "memorization", "data-hunger", "invariance",
-                     "bias", "adversarial", "eot", "uncertainty", "calibration", "extrapolation", "sorting", "syntax",
-                     "interpretability", "automl", "scale"}
+                     "bias", "extrapolation", "sorting", "syntax", "automl", "scale"}
 
 
 @pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.xfail(c.id in NOT_YET_NONE_SAFE, strict=True,

@@ -1,8 +1,7 @@
 """The calibration study: its verdict rule and its bootstrap on hand-made numbers."""
 import pytest
-import torch
 
-from limitlab.studies.calibration import Calibration, bootstrap_se
+from limitlab.studies.calibration import Calibration
 
 GOOD = {"temperature": 1.8, "temperature_first": 0.5, "ece": 0.05, "ece_first": 0.08, "ece_ts": 0.01,
         "ece_se": 0.01, "nll": 0.2, "nll_ts": 0.1, "acc": 0.97, "acc_ts": 0.97, "max_temperature_last": 1.8,
@@ -20,9 +19,3 @@ def test_rule():
     assert judge(temperature=1.05).status == "inconclusive"  # over-confident, but not by the stated margin
     under = judge(temperature=0.8, max_temperature_last=0.9)
     assert under.status == "fails" and "No over-confidence" in under.evidence
-
-
-def test_bootstrap_se_is_zero_when_every_resample_is_the_same():
-    probs = torch.tensor([[0.7, 0.3]] * 50, dtype=torch.float64)
-    y = torch.zeros(50, dtype=torch.long)  # every prediction right at confidence 0.7: ECE = 0.3 always
-    assert bootstrap_se(probs, y, 15, 20, torch.Generator().manual_seed(0)) == pytest.approx(0.0, abs=1e-6)

@@ -1,19 +1,16 @@
 """Adversarial examples: small input changes chosen by gradient ascent flip predictions.
 
-Goodfellow, Shlens, Szegedy. Explaining and harnessing adversarial examples. ICLR 2015,
-arXiv:1412.6572. Madry et al. Towards deep learning models resistant to adversarial attacks. ICLR 2018,
-arXiv:1706.06083. Sources: 001 (the panda read as a gibbon), 002 (x <- x + eta dJ/dx), 003.
+Goodfellow, Shlens, Szegedy. Explaining and harnessing adversarial examples. ICLR 2015, arXiv:1412.6572.
+Madry et al. Towards deep learning models resistant to adversarial attacks. ICLR 2018, arXiv:1706.06083.
+Sources: 001 (the panda read as a gibbon), 002 (x <- x + eta dJ/dx), 003.
 
-Protocol: logistic regression, an MLP and the CNN (the reference digits CNN other studies share)
-trained on digits; on the test set, the plain
-gradient step (unit L2 gradient), FGSM, PGD in L-inf and L2 (with and without random start) and
-random noise of the same size, over a grid of eps. L-inf attacks use eps directly; L2 attacks use
-eps * sqrt(d), the L2 norm of an L-inf sign perturbation of size eps, so both families move the
-input by the same Euclidean distance. The headline eps is read off the curve (the catalog's pitfall:
-8x8 pixels are coarse, so a published MNIST eps means something else here): the smallest eps of the grid
-at which PGD (L-inf) halves the primary model's clean accuracy, unless `eps` fixes it. Targeted PGD to
-every class on the primary model and PGD adversarial training of the primary model (the remedy,
-evaluated with PGD with random start) are run at that eps.
+Protocol: logistic regression, an MLP and the CNN (the reference digits CNN other studies share) trained
+on digits; on the test set, the attacks of `limitlab.attacks.suite` (gradient step, FGSM, PGD in L-inf and
+L2 with and without random start, random noise of the same size; L2 attacks at the L2 size of an L-inf sign
+perturbation) over a grid of eps. The headline eps is read off the curve (8x8 pixels are coarse, so an MNIST
+eps means something else here): the smallest grid eps at which PGD (L-inf) halves the primary model's clean
+accuracy, unless `eps` fixes it. Targeted PGD to every class on the primary model and PGD adversarial
+training of it (the remedy, evaluated with PGD with random start) are run at that eps.
 
 Verdict: with m the primary model (the last of `models`, the CNN by default) at the headline eps:
 "flip" = the headline eps is small (<= `max_small_eps`, 0.3 by default: Madry et al.'s MNIST budget),
@@ -25,48 +22,48 @@ claim holds if every part holds, fails if "flip" does not, and is inconclusive o
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from limitlab import attacks, figures
-from limitlab.config import check
+from limitlab.attacks.suite import ATTACKS, attack
+from limitlab.attacks.targeted import mean_off_diagonal, targeted_success
+from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.models import TrainConfig, build, fit
+from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metric, Result, Verdict
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
+from limitlab.studies._rules import all_of, num, plus, times
 from limitlab.study import Study, register
-
-ATTACKS = ("gradient-l2", "fgsm", "pgd-inf", "pgd-inf-rs", "pgd-l2", "pgd-l2-rs", "noise-sign", "noise-l2")
 
 
 @dataclass(frozen=True)
-class AdversarialConfig:
+class AdversarialConfig(Checked):
+    constraints: ClassVar = {
+        "models": Each(OneOf(("logreg", "mlp", "cnn")), min_len=1, unique=True), "eps_grid": Each(Interval(0, 1)),
+        "eps": Interval(0, 1, closed="right"), "max_small_eps": Interval(0, 1, closed="right"),
+        "pgd_steps": Interval(1), "step_ratio": Interval(0, closed="neither"), "num_test": Interval(1, 360),
+        "epochs": Interval(1), "adv_steps": Interval(1), "adv_epochs": Interval(1), "num_examples": Interval(1)}
     models: tuple[str, ...] = ("logreg", "mlp", "cnn")
     eps_grid: tuple[float, ...] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
     eps: float | None = None  # headline eps (L-inf, pixels in [0, 1]); None: read off the PGD curve
     max_small_eps: float = 0.3  # the largest eps the verdict calls "small" (Madry et al.'s MNIST budget)
     pgd_steps: int = 10
     step_ratio: float = 2.5  # PGD step size = step_ratio * eps / pgd_steps (Madry et al.)
-    num_test: int = 360
+    num_test: int = 360  # the digits test set has 360 images
     epochs: int = 40
     adv_train: bool = True
     adv_steps: int = 3
     adv_epochs: int = 15
     num_examples: int = 8
 
-    def __post_init__(self) -> None:
-        check(len(self.models) >= 1, "models is empty; expected at least one of logreg, mlp, cnn")
-        check(all(e >= 0 for e in self.eps_grid), f"eps_grid={self.eps_grid}; expected values >= 0")
-        check(self.eps is None or 0 < self.eps <= 1, f"eps={self.eps}; expected 0 < eps <= 1 or none")
-        check(any(e > 0 for e in self.eps_grid), f"eps_grid={self.eps_grid}; expected some eps > 0")
-        check(self.pgd_steps >= 1 and self.adv_steps >= 1, "pgd_steps and adv_steps must be >= 1")
-        check(1 <= self.num_test <= 360, f"num_test={self.num_test}; expected 1..360 (the digits test set)")
-        check(self.epochs >= 1 and self.adv_epochs >= 1, "epochs and adv_epochs must be >= 1")
+    def validate(self) -> None:
+        check(any(e > 0 for e in self.eps_grid), f"eps_grid={list(self.eps_grid)}; expected some eps > 0")
+        check(self.num_examples <= self.num_test, f"num_examples={self.num_examples}; expected <= num_test")
 
 
 class PGDTraining:
@@ -80,34 +77,14 @@ class PGDTraining:
                            random_start=True, generator=gen), y
 
 
-@torch.no_grad()
 def predict(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
-    """(predicted class, its probability) in eval mode."""
-    model.eval()
-    conf, pred = torch.softmax(model(x), dim=1).max(dim=1)
+    """(predicted class, its probability) in eval mode; the model's mode is restored."""
+    conf, pred = torch.softmax(predict_logits(model, x), dim=1).max(dim=1)
     return pred, conf
 
 
-def attack(name: str, model: nn.Module, x: Tensor, y: Tensor, eps: float, cfg: AdversarialConfig,
-           gen: torch.Generator) -> Tensor:
-    """Run one named attack at L-inf size eps (L2 attacks at the matching L2 size eps * sqrt(d))."""
-    if eps == 0:
-        return x
-    eps2 = eps * math.sqrt(x[0].numel())
-    steps = cfg.pgd_steps
-    if name == "gradient-l2":
-        return attacks.gradient_step(model, x, y, eta=eps2, normalize=True)
-    if name == "fgsm":
-        return attacks.fgsm(model, x, y, eps=eps)
-    if name.startswith("pgd"):
-        size = eps if "inf" in name else eps2
-        return attacks.pgd(model, x, y, eps=size, step_size=cfg.step_ratio * size / steps, steps=steps,
-                           norm="inf" if "inf" in name else "2", random_start=name.endswith("-rs"), generator=gen)
-    if name == "noise-sign":
-        noise = torch.randint(0, 2, x.shape, generator=gen).to(x.dtype) * 2 - 1
-        return (x + eps * noise).clamp(0, 1)
-    noise = torch.randn(x.shape, generator=gen)
-    return (x + eps2 * noise / noise.flatten(1).norm(dim=1).view(-1, 1, 1, 1)).clamp(0, 1)
+def accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
+    return float((predict(model, x)[0] == y).float().mean())
 
 
 @register("adversarial", chapter="robustness", sources=("001", "002", "003"))
@@ -125,150 +102,107 @@ class Adversarial(Study[AdversarialConfig]):
                  "pgd_steps": 40, "adv_steps": 10, "adv_epochs": 40},
     }
 
-    def train(self, name: str, ctx: Context) -> nn.Module:
-        data, cfg = digits(), self.config
-        if name == "cnn":
+    def train(self, name: str, ctx: Context, *, robust_eps: float | None = None) -> nn.Module:
+        """A model of `models` trained on digits, or (with `robust_eps`) the primary one adversarially trained."""
+        cfg, data = self.config, digits()
+        if name == "cnn" and robust_eps is None:
             return digits_cnn(ctx, epochs=cfg.epochs)  # the shared reference CNN (cached across studies)
         model = build(name)
-        lr = 0.05 if name == "logreg" else 1e-3
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, lr=lr, eval_train=False),
-            description=f"train {name}")
+        if robust_eps is None:
+            fit(model, data.train, val=data.val, ctx=ctx, description=f"train {name}",
+                config=TrainConfig(epochs=cfg.epochs, lr=0.05 if name == "logreg" else 1e-3, eval_train=False))
+        else:
+            fit(model, data.train, ctx=ctx, batch_hook=PGDTraining(robust_eps, cfg.adv_steps, cfg.step_ratio),
+                config=TrainConfig(epochs=cfg.adv_epochs, patience=None, eval_train=False), description="adv. training",
+                key={"eps": robust_eps, "steps": cfg.adv_steps, "ratio": cfg.step_ratio})
         return model
 
-    def train_robust(self, ctx: Context, eps: float) -> nn.Module:
-        data, cfg = digits(), self.config
-        model = build(cfg.models[-1])
-        hook = PGDTraining(eps, cfg.adv_steps, cfg.step_ratio)
-        fit(model, data.train, ctx=ctx, batch_hook=hook, description="adversarial training",
-            config=TrainConfig(epochs=cfg.adv_epochs, patience=None, eval_train=False),
-            key={"eps": eps, "steps": cfg.adv_steps, "ratio": cfg.step_ratio})
-        return model
+    def attack(self, name: str, model: nn.Module, x: Tensor, y: Tensor, eps: float, gen: torch.Generator, *,
+               targeted: bool = False) -> Tensor:
+        return attack(name, model, x, y, eps=eps, steps=self.config.pgd_steps, step_ratio=self.config.step_ratio,
+                      targeted=targeted, generator=gen)
 
     def run(self, ctx: Context) -> Result:
-        cfg, data = self.config, digits()
+        cfg, data, p, m = self.config, digits(), self.config.models[-1], Metrics()
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]
         models = {name: self.train(name, ctx) for name in cfg.models}
-        primary = cfg.models[-1]
-        curves: dict[str, dict[str, list[float]]] = {}
-        for name, model in ctx.progress.track(models.items(), description="attack sweeps"):
-            curves[name] = {a: [float((predict(model, attack(a, model, x, y, e, cfg, ctx.generator(a, e)))[0] == y)
-                                      .float().mean()) for e in cfg.eps_grid] for a in ATTACKS}
-        eps = self.headline_eps(curves[primary]["pgd-inf"])
-        metrics: dict[str, Metric | float | tuple] = {
-            "headline_eps": (eps, "pixels", "L-inf eps of the headline numbers (smallest grid eps at which PGD "
-                                            "halves the primary model's accuracy, unless fixed by `eps`)")}
+        curves = {name: {a: [accuracy(model, self.attack(a, model, x, y, e, ctx.generator(a, e)), y)
+                             for e in cfg.eps_grid] for a in ATTACKS}
+                  for name, model in ctx.progress.track(models.items(), description="attack sweeps")}
+        eps = self.headline_eps(curves[p]["pgd-inf"])
+        m.add("headline_eps", eps, "pixels", "L-inf eps of the headline numbers (read off the PGD curve, or `eps`)")
         for name, model in models.items():
-            metrics[f"clean_acc_{name}"] = (float((predict(model, x)[0] == y).float().mean()), "fraction",
-                                            f"test accuracy of {name}")
+            m.add(f"clean_acc_{name}", accuracy(model, x, y), "fraction", f"test accuracy of {name}")
             for a in ("fgsm", "pgd-inf", "noise-sign"):
-                x_adv = attack(a, model, x, y, eps, cfg, ctx.generator(a, "headline"))
-                metrics[f"acc_{a}_{name}"] = (float((predict(model, x_adv)[0] == y).float().mean()), "fraction",
-                                              f"{name} accuracy under {a} at the headline eps")
-        model = models[primary]
-        x_adv = attack("pgd-inf", model, x, y, eps, cfg, ctx.generator("pgd-inf", "headline"))
+                x_a = self.attack(a, model, x, y, eps, ctx.generator(a, "headline"))
+                m.add(f"acc_{a}_{name}", accuracy(model, x_a, y), "fraction", f"{name} accuracy under {a} at that eps")
+        model = models[p]
+        x_adv = self.attack("pgd-inf", model, x, y, eps, ctx.generator("pgd-inf", "headline"))
         pred, conf = predict(model, x_adv)
-        wrong = pred != y
-        delta = (x_adv - x).flatten(1)
-        metrics["wrong_confidence"] = (float(conf[wrong].mean()) if wrong.any() else None, "probability",
-                                       f"mean confidence of {primary}'s wrong predictions under PGD")
-        metrics["delta_linf"] = (float(delta.abs().max(1).values.mean()), "pixels", "mean L-inf size of PGD's change")
-        metrics["delta_l2_relative"] = (float((delta.norm(dim=1) / x.flatten(1).norm(dim=1)).mean()), "fraction",
-                                        "mean ||x_adv - x||_2 / ||x||_2")
-        success = self.targeted(model, x, y, ctx, eps)
-        off = ~torch.eye(10, dtype=torch.bool)
-        metrics["targeted_success"] = (float(success[off].nanmean()), "fraction",
-                                       "mean success of targeted PGD over (true, target) pairs")
+        wrong, delta = pred != y, (x_adv - x).flatten(1)
+        m.add("wrong_confidence", float(conf[wrong].mean()) if wrong.any() else None, "probability", "mean confidence "
+              "of the wrong predictions under PGD")
+        m.add("delta_linf", float(delta.abs().max(1).values.mean()), "pixels", "mean L-inf size of PGD's change")
+        m.add("delta_l2_relative", float((delta.norm(dim=1) / x.flatten(1).norm(dim=1)).mean()), "fraction",
+              "mean ||x_adv - x||_2 / ||x||_2")
+        success = targeted_success(model, x, y, num_classes=10, attack=lambda mod, xs, t: self.attack(
+            "pgd-inf", mod, xs, t, eps, ctx.generator("targeted"), targeted=True))
+        m.add("targeted_success", mean_off_diagonal(success), "fraction", "targeted PGD's mean success over pairs")
         if cfg.adv_train:
-            metrics.update(self.remedy(ctx, x, y, eps, metrics[f"acc_pgd-inf_{primary}"][0], metrics[f"clean_acc_{primary}"][0]))
-        figs = self.figures(curves, model, x, y, x_adv, pred, conf, success, eps)
-        return self.result(ctx, metrics=metrics, figures=figs)
+            robust = self.train(p, ctx, robust_eps=eps)
+            clean = m.add("robust_clean_acc", accuracy(robust, x, y), "fraction", "clean accuracy of the "
+                          "adversarially trained model").value
+            x_r = self.attack("pgd-inf-rs", robust, x, y, eps, ctx.generator("remedy"))
+            pgd_acc = m.add("robust_pgd_acc", accuracy(robust, x_r, y), "fraction", "its PGD accuracy").value
+            x_f = self.attack("fgsm", robust, x, y, eps, None)
+            m.add("robust_fgsm_acc", accuracy(robust, x_f, y), "fraction", "its accuracy under FGSM")
+            m.add("robust_gain", pgd_acc - m[f"acc_pgd-inf_{p}"].value, "fraction", "PGD accuracy gained by it")
+            m.add("clean_cost", m[f"clean_acc_{p}"].value - clean, "fraction", "clean accuracy lost by it")
+        return self.result(ctx, metrics=m, figures=self.figures(curves, model, x, x_adv, pred, conf, success, eps))
 
     def headline_eps(self, pgd_curve: list[float]) -> float:
         """`eps` if set; else the smallest grid eps at which PGD halves the clean accuracy (else the largest)."""
-        if self.config.eps is not None:
-            return self.config.eps
         grid = self.config.eps_grid
         clean = pgd_curve[grid.index(0.0)] if 0.0 in grid else None
-        for e, acc in sorted(zip(grid, pgd_curve)):
-            if e > 0 and clean is not None and acc <= clean / 2:
-                return e
-        return max(grid)
+        halves = [e for e, acc in sorted(zip(grid, pgd_curve)) if e > 0 and clean is not None and acc <= clean / 2]
+        return self.config.eps if self.config.eps is not None else (halves or [max(grid)])[0]
 
-    def targeted(self, model: nn.Module, x: Tensor, y: Tensor, ctx: Context, eps: float) -> Tensor:
-        """Success rate of targeted PGD, as a (true class x target class) matrix; one batched attack."""
-        cfg = self.config
-        targets = torch.arange(10).repeat_interleave(len(x))
-        xs, ys = x.repeat(10, 1, 1, 1), y.repeat(10)
-        x_adv = attacks.pgd(model, xs, targets, eps=eps, step_size=cfg.step_ratio * eps / cfg.pgd_steps,
-                            steps=cfg.pgd_steps, targeted=True, generator=ctx.generator("targeted"))
-        hit = (predict(model, x_adv)[0] == targets).float()
-        index = ys * 10 + targets
-        total = torch.bincount(index, minlength=100).float()
-        matrix = torch.bincount(index, weights=hit, minlength=100) / total
-        return matrix.view(10, 10).where(total.view(10, 10) > 0, torch.tensor(float("nan")))
+    def judge(self, m: MetricValues) -> Verdict:
+        cfg, p = self.config, self.config.models[-1]
+        clean, pgd, noise, eps = m[f"clean_acc_{p}"], m[f"acc_pgd-inf_{p}"], m[f"acc_noise-sign_{p}"], m["headline_eps"]
+        parts = {"flip": all_of([at_most(eps, cfg.max_small_eps), at_most(pgd, times(clean, 0.5)),
+                                 at_least(noise, times(clean, 0.9))]),
+                 "confident": at_least(m["wrong_confidence"], 0.5),
+                 "iterate": all_of(at_most(m[f"acc_pgd-inf_{n}"], plus(m[f"acc_fgsm_{n}"], 0.01)) for n in cfg.models),
+                 "targeted": at_least(m["targeted_success"], 0.5)}
+        text = (f"At eps={num(eps, 'g')} (L-inf, pixels in [0, 1]), PGD takes the {p} from {num(clean, '.1%')} to "
+                f"{num(pgd, '.1%')} accuracy (random sign noise of that size: {num(noise, '.1%')}; FGSM: "
+                f"{num(m[f'acc_fgsm_{p}'], '.1%')}); wrong answers at {num(m['wrong_confidence'], '.0%')} mean "
+                f"confidence; targeted success {num(m['targeted_success'], '.0%')}")
+        if cfg.adv_train:
+            parts["remedy"] = all_of([at_least(m["robust_gain"], 0.2), at_least(m["clean_cost"], 0.0, noise=0.0)])
+            text += (f"; adversarial training: PGD accuracy {num(pgd, '.1%')} -> {num(m['robust_pgd_acc'], '.1%')}, "
+                     f"clean {num(clean, '.1%')} -> {num(m['robust_clean_acc'], '.1%')}")
+        return Verdict.combine(parts, text, decisive=("flip",))
 
-    def remedy(self, ctx: Context, x: Tensor, y: Tensor, eps: float, standard_pgd: float, standard_clean: float
-               ) -> dict[str, tuple]:
-        cfg = self.config
-        robust = self.train_robust(ctx, eps)
-        clean = float((predict(robust, x)[0] == y).float().mean())
-        x_adv = attacks.pgd(robust, x, y, eps=eps, step_size=cfg.step_ratio * eps / cfg.pgd_steps,
-                            steps=cfg.pgd_steps, random_start=True, generator=ctx.generator("remedy"))
-        pgd_acc = float((predict(robust, x_adv)[0] == y).float().mean())
-        fgsm_acc = float((predict(robust, attacks.fgsm(robust, x, y, eps=eps))[0] == y).float().mean())
-        return {
-            "robust_clean_acc": (clean, "fraction", "clean accuracy of the adversarially trained model"),
-            "robust_pgd_acc": (pgd_acc, "fraction", "its accuracy under PGD with random start"),
-            "robust_fgsm_acc": (fgsm_acc, "fraction", "its accuracy under FGSM"),
-            "robust_gain": (pgd_acc - standard_pgd, "fraction", "PGD accuracy gained by adversarial training"),
-            "clean_cost": (standard_clean - clean, "fraction", "clean accuracy lost by adversarial training"),
-        }
-
-    def figures(self, curves, model, x, y, x_adv, pred, conf, success, eps: float) -> list[Figure]:
-        cfg, k = self.config, self.config.num_examples
-        sweep = Figure("accuracy-vs-eps", "Accuracy vs perturbation size", [
-            figures.lines([figures.series(a, cfg.eps_grid, accs) for a, accs in c.items()], title=name,
+    def figures(self, curves, model, x, x_adv, pred, conf, success, eps: float) -> list[Figure]:
+        k, names = self.config.num_examples, [str(i) for i in range(10)]
+        clean_pred, clean_conf = predict(model, x[:k])
+        label = lambda ps, cs: [f"{p} ({c:.0%})" for p, c in zip(ps[:k].tolist(), cs[:k].tolist())]  # noqa: E731
+        return [Figure("accuracy-vs-eps", "Accuracy vs perturbation size", [
+            figures.lines([figures.series(a, self.config.eps_grid, accs) for a, accs in c.items()], title=name,
                           xlabel="eps (L-inf; L2 attacks at eps·√64)", ylabel="test accuracy", ylim=(0, 1.02))
             for name, c in curves.items()],
-            caption="Gradient-chosen perturbations (gradient step, FGSM, PGD) against random noise of the same size.")
-        with torch.no_grad():
-            clean_pred, clean_conf = predict(model, x[:k])
-        delta = (x_adv[:k] - x[:k])[:, 0]
-        examples = Figure("examples", f"Adversarial examples at eps = {eps:g} ({cfg.models[-1]}, PGD)", [
-            figures.images(x[:k, 0], ncols=k, title="original",
-                           captions=[f"{p} ({c:.0%})" for p, c in zip(clean_pred.tolist(), clean_conf.tolist())]),
-            figures.images(delta, ncols=k, title="perturbation", cmap="RdBu_r", vmin=-eps, vmax=eps),
-            figures.images(x_adv[:k, 0], ncols=k, title="adversarial",
-                           captions=[f"{p} ({c:.0%})" for p, c in zip(pred[:k].tolist(), conf[:k].tolist())]),
-        ], caption="Each column: a test digit, the change PGD made, and the result, with predicted class and confidence.")
-        digits_ = [str(i) for i in range(10)]
-        matrix = Figure("targeted", "Targeted PGD success", [
-            figures.matrix(success, rows=digits_, cols=digits_, xlabel="target class", ylabel="true class",
-                           vmin=0, vmax=1, title=f"eps = {eps:g}")],
-            caption="Fraction of test digits of each class turned into each target class (diagonal: already that class).")
-        return [sweep, examples, matrix]
-
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        cfg = self.config
-        p = cfg.models[-1]
-        clean, pgd, noise = m[f"clean_acc_{p}"], m[f"acc_pgd-inf_{p}"], m[f"acc_noise-sign_{p}"]
-        eps = m["headline_eps"]
-        parts = {
-            "flip": eps <= cfg.max_small_eps and pgd <= clean / 2 and noise >= 0.9 * clean,
-            "confident": (m["wrong_confidence"] or 0) >= 0.5,
-            "iterate": all(m[f"acc_pgd-inf_{n}"] <= m[f"acc_fgsm_{n}"] + 0.01 for n in cfg.models),
-            "targeted": m["targeted_success"] >= 0.5,
-        }
-        text = (f"At eps={eps:g} (L-inf, pixels in [0, 1]), PGD takes the {p} from {clean:.1%} to {pgd:.1%} accuracy "
-                f"(random sign noise "
-                f"of that size: {noise:.1%}; FGSM: {m[f'acc_fgsm_{p}']:.1%}); wrong answers at "
-                f"{(m['wrong_confidence'] or 0):.0%} mean confidence; targeted success {m['targeted_success']:.0%}")
-        if cfg.adv_train:
-            parts["remedy"] = m["robust_gain"] >= 0.2 and m["clean_cost"] > 0
-            text += (f"; adversarial training: PGD accuracy {pgd:.1%} -> {m['robust_pgd_acc']:.1%}, "
-                     f"clean {clean:.1%} -> {m['robust_clean_acc']:.1%}")
-        failed = [name for name, ok in parts.items() if not ok]
-        if not failed:
-            return Verdict("holds", text + ".")
-        status = "fails" if "flip" in failed else "inconclusive"
-        return Verdict(status, f"{text}. Not shown: {', '.join(failed)}.")
+            caption="Gradient-chosen perturbations (gradient step, FGSM, PGD) against random noise of the same size."),
+            Figure("examples", f"Adversarial examples at eps = {eps:g} ({self.config.models[-1]}, PGD)", [
+                figures.images(x[:k, 0], ncols=k, title="original", captions=label(clean_pred, clean_conf)),
+                figures.images((x_adv[:k] - x[:k])[:, 0], ncols=k, title="perturbation", cmap="RdBu_r", vmin=-eps,
+                               vmax=eps),
+                figures.images(x_adv[:k, 0], ncols=k, title="adversarial", captions=label(pred, conf))],
+                caption="Each column: a test digit, the change PGD made, and the result, with predicted class and "
+                        "confidence."),
+            Figure("targeted", "Targeted PGD success", [
+                figures.matrix(success, rows=names, cols=names, xlabel="target class", ylabel="true class", vmin=0,
+                               vmax=1, title=f"eps = {eps:g}")],
+                caption="Fraction of test digits of each class turned into each target class (diagonal: already "
+                        "that class).")]

@@ -22,26 +22,34 @@ over-confidence at all), and is inconclusive otherwise.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from limitlab import calibration as cal
 from limitlab import figures, uncertainty
-from limitlab.config import check
+from limitlab.calibration.bootstrap import ece_bootstrap_se
+from limitlab.calibration.summary import before_after_temperature, calibration_scores
+from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ensemble import train_members
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Result, Table, Verdict
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
+from limitlab.studies._rules import num
 from limitlab.study import Study, register
 
 
 @dataclass(frozen=True)
-class CalibrationConfig:
+class CalibrationConfig(Checked):
+    constraints: ClassVar = {
+        "widths": Each(Interval(1), min_len=1), "checkpoints": Each(Interval(1), min_len=2, unique=True),
+        "num_bootstrap": Interval(2), "bins": Interval(1), "lr": Interval(0, closed="neither"),
+        "batch_size": Interval(1), "cnn_epochs": Interval(1), "num_members": Interval(2), "member_epochs": Interval(1),
+        "mc_samples": Interval(2)}
     widths: tuple[int, ...] = (32, 128, 512)
     checkpoints: tuple[int, ...] = (1, 3, 10, 30, 80)  # epochs at which the weights are read
     num_bootstrap: int = 200  # resamples of the test set for ECE's standard error
@@ -53,35 +61,9 @@ class CalibrationConfig:
     member_epochs: int = 10
     mc_samples: int = 30
 
-    def __post_init__(self) -> None:
-        check(len(self.widths) >= 1 and min(self.widths) >= 1, f"widths={self.widths}; expected widths >= 1")
-        check(len(self.checkpoints) >= 2 and min(self.checkpoints) >= 1,
-              f"checkpoints={self.checkpoints}; expected at least two epoch counts >= 1")
-        check(list(self.checkpoints) == sorted(set(self.checkpoints)),
-              f"checkpoints={self.checkpoints}; expected increasing epoch counts")
-        check(self.bins >= 1, f"bins={self.bins}; expected >= 1")
-        check(self.num_bootstrap >= 2, f"num_bootstrap={self.num_bootstrap}; expected >= 2")
-        check(self.lr > 0 and self.batch_size >= 1 and self.cnn_epochs >= 1, "lr, batch_size, cnn_epochs must be positive")
-        check(self.num_members >= 2 and self.member_epochs >= 1 and self.mc_samples >= 2,
-              "num_members and mc_samples must be >= 2, member_epochs >= 1")
-
-
-def measure(val_logits: Tensor, test_logits: Tensor, val_y: Tensor, test_y: Tensor, bins: int) -> dict[str, float]:
-    """Test metrics before and after a temperature fitted on the validation split."""
-    scaler = cal.TemperatureScaler().fit(val_logits, val_y)
-    out = {"temperature": scaler.temperature_}
-    for tag, probs in (("", torch.softmax(test_logits.double(), 1)), ("_ts", scaler.predict_proba(test_logits.double()))):
-        out |= {f"acc{tag}": cal.accuracy(probs, test_y), f"ece{tag}": cal.ece(probs, test_y, bins=bins),
-                f"mce{tag}": cal.mce(probs, test_y, bins=bins), f"nll{tag}": cal.nll(probs, test_y),
-                f"brier{tag}": cal.brier(probs, test_y)}
-    return out
-
-
-def bootstrap_se(probs: Tensor, y: Tensor, bins: int, num: int, gen: torch.Generator) -> float:
-    """Standard deviation of ECE over `num` resamples (with replacement) of the test set."""
-    index = torch.randint(len(y), (num, len(y)), generator=gen)
-    values = torch.tensor([cal.ece(probs[i], y[i], bins=bins) for i in index])
-    return float(values.std())
+    def validate(self) -> None:
+        check(list(self.checkpoints) == sorted(self.checkpoints),
+              f"checkpoints={list(self.checkpoints)}; expected increasing epoch counts")
 
 
 @register("calibration", chapter="uncertainty", sources=("001",))
@@ -94,14 +76,14 @@ class Calibration(Study[CalibrationConfig]):
     presets = {
         "tiny": {"widths": (16, 128), "checkpoints": (1, 4), "cnn_epochs": 3, "num_members": 2, "member_epochs": 2,
                  "mc_samples": 8},
-        "full": {"widths": (16, 64, 256, 1024, 2048), "num_bootstrap": 1000, "checkpoints": (1, 2, 5, 10, 20, 50, 100, 200),
-                 "cnn_epochs": 80},
+        "full": {"widths": (16, 64, 256, 1024, 2048), "num_bootstrap": 1000,
+                 "checkpoints": (1, 2, 5, 10, 20, 50, 100, 200), "cnn_epochs": 80},
     }
 
     def run(self, ctx: Context) -> Result:
         cfg, data = self.config, digits()
         grid: dict[tuple[int, int], dict[str, float]] = {}
-        logits: dict[str, tuple[Tensor, Tensor]] = {}
+        logits: dict[str, tuple[Tensor, Tensor]] = {}  # the reliability diagrams' (validation, test) logits
         last = cfg.checkpoints[-1]
         for width in ctx.progress.track(cfg.widths, description="widths"):
             model = build("mlp", hidden=(width, width))
@@ -110,19 +92,19 @@ class Calibration(Study[CalibrationConfig]):
             for epoch in cfg.checkpoints:
                 model.load_state_dict(history.snapshots[epoch])
                 val, test = predict_logits(model, data.val.x), predict_logits(model, data.test.x)
-                grid[width, epoch] = measure(val, test, data.val.y, data.test.y, cfg.bins)
+                grid[width, epoch] = before_after_temperature(val, data.val.y, test, data.test.y, bins=cfg.bins)
                 grid[width, epoch]["train_loss"] = history.train_loss[epoch - 1]
             logits[f"MLP {width}x2, {last} epochs"] = (val, test)
-        ece_se = bootstrap_se(torch.softmax(test.double(), 1), data.test.y, cfg.bins, cfg.num_bootstrap,
-                                   ctx.generator("bootstrap"))
+        ece_se = ece_bootstrap_se(torch.softmax(test.double(), 1), data.test.y, bins=cfg.bins, num=cfg.num_bootstrap,
+                                  generator=ctx.generator("bootstrap"))
         cnn = digits_cnn(ctx, epochs=cfg.cnn_epochs)  # the shared reference CNN (cached across studies)
-        logits["CNN (dropout, early stop)"] = (predict_logits(cnn, data.val.x), predict_logits(cnn, data.test.x))
-        cnn_m = measure(*logits["CNN (dropout, early stop)"], data.val.y, data.test.y, cfg.bins)
-        bayes_metrics, bayes_table = self.bayes_arm(ctx)
-        return self.result(ctx, metrics=self.metrics(grid, cnn_m, ece_se) | bayes_metrics,
-                           tables=[self.table(grid), bayes_table], figures=self.figures(grid, logits))
+        val, test = logits["CNN (dropout, early stop)"] = (predict_logits(cnn, data.val.x),
+                                                           predict_logits(cnn, data.test.x))
+        m = self.metrics(grid, before_after_temperature(val, data.val.y, test, data.test.y, bins=cfg.bins), ece_se)
+        tables = [self.table(grid), self.bayes_arm(ctx, m)]
+        return self.result(ctx, metrics=m, tables=tables, figures=self.figures(grid, logits))
 
-    def bayes_arm(self, ctx: Context) -> tuple[dict[str, tuple], Table]:
+    def bayes_arm(self, ctx: Context, m: Metrics) -> Table:
         """Test ECE / MCE / NLL / Brier of one CNN, its MC-dropout average, and the ensemble average."""
         cfg, data = self.config, digits()
         models = train_members(ctx, num_members=cfg.num_members, epochs=cfg.member_epochs, dropout=0.25)
@@ -133,43 +115,59 @@ class Calibration(Study[CalibrationConfig]):
                  "ens": uncertainty.ensemble(models, x).mean(0)}
         names = {"member": "one CNN (member 0, eval mode)", "mc": f"MC dropout ({cfg.mc_samples} passes)",
                  "ens": f"deep ensemble ({cfg.num_members} CNNs)"}
-        out, rows = {}, []
+        rows = []
         for key, p in probs.items():
-            p = p.double()
-            values = {"acc": cal.accuracy(p, y), "ece": cal.ece(p, y, bins=cfg.bins),
-                      "mce": cal.mce(p, y, bins=cfg.bins), "nll": cal.nll(p, y), "brier": cal.brier(p, y)}
-            out |= {f"{key}_{k}": (v, "", f"{names[key]}: test {k}") for k, v in values.items() if k != "mce"}
+            values = calibration_scores(p.double(), y, bins=cfg.bins)
+            for k in ("acc", "ece", "nll", "brier"):
+                m.add(f"{key}_{k}", values[k], "", f"{names[key]}: test {k}")
             rows.append([names[key], *[round(values[k], 4) for k in ("acc", "ece", "mce", "nll", "brier")]])
-        table = Table("MC dropout and deep ensemble", ["predictor", "accuracy", "ECE", "MCE", "NLL", "Brier"], rows,
-                      caption=f"Averaged probabilities on the test set, no temperature; CNNs trained "
-                              f"{cfg.member_epochs} epochs with early stopping (the uncertainty study's ensemble).")
-        return out, table
+        return Table("MC dropout and deep ensemble", ["predictor", "accuracy", "ECE", "MCE", "NLL", "Brier"], rows,
+                     caption=f"Averaged probabilities on the test set, no temperature; CNNs trained "
+                             f"{cfg.member_epochs} epochs with early stopping (the uncertainty study's ensemble).")
 
-    def metrics(self, grid: dict, cnn_m: dict[str, float], ece_se: float) -> dict[str, tuple]:
-        cfg = self.config
+    def metrics(self, grid: dict, cnn_m: dict[str, float], ece_se: float) -> Metrics:
+        cfg, m = self.config, Metrics()
         wide, first, last = cfg.widths[-1], cfg.checkpoints[0], cfg.checkpoints[-1]
         top = grid[wide, last]
-        out = {
-            "ece_first": (grid[wide, first]["ece"], "fraction", f"test ECE, width {wide}, after {first} epochs"),
-            "ece": (top["ece"], "fraction", f"test ECE, width {wide}, after {last} epochs"),
-            "ece_ts": (top["ece_ts"], "fraction", "the same after temperature scaling"),
-            "ece_se": (ece_se, "fraction", "bootstrap standard error of that ECE (test-set sampling noise)"),
-            "temperature_first": (grid[wide, first]["temperature"], "", f"fitted temperature after {first} epochs"),
-            "temperature": (top["temperature"], "", "temperature fitted on validation NLL (> 1: over-confident)"),
-            "nll": (top["nll"], "nats", "test NLL before scaling"),
-            "nll_ts": (top["nll_ts"], "nats", "test NLL after scaling"),
-            "acc": (top["acc"], "fraction", "test accuracy before scaling"),
-            "acc_ts": (top["acc_ts"], "fraction", "test accuracy after scaling"),
-            "brier": (top["brier"], "", "test Brier score before scaling"),
-            "brier_ts": (top["brier_ts"], "", "test Brier score after scaling"),
-            "max_temperature_last": (max(grid[w, last]["temperature"] for w in cfg.widths), "",
-                                     f"largest fitted temperature over widths after {last} epochs"),
-        }
-        out |= {f"cnn_{k}": (v, "", f"CNN: {k}") for k, v in cnn_m.items() if k in ("ece", "ece_ts", "temperature", "acc", "nll")}
-        return out
+        m.add("ece_first", grid[wide, first]["ece"], "fraction", f"test ECE, width {wide}, after {first} epochs")
+        m.add("ece", top["ece"], "fraction", f"test ECE, width {wide}, after {last} epochs")
+        m.add("ece_ts", top["ece_ts"], "fraction", "the same after temperature scaling")
+        m.add("ece_se", ece_se, "fraction", "bootstrap standard error of that ECE (test-set sampling noise)")
+        m.add("temperature_first", grid[wide, first]["temperature"], "", f"fitted temperature after {first} epochs")
+        m.add("temperature", top["temperature"], "", "temperature fitted on validation NLL (> 1: over-confident)")
+        for key, unit, what in (("nll", "nats", "test NLL"), ("acc", "fraction", "test accuracy"),
+                                ("brier", "", "test Brier score")):
+            m.add(key, top[key], unit, f"{what} before scaling")
+            m.add(f"{key}_ts", top[f"{key}_ts"], unit, f"{what} after scaling")
+        m.add("max_temperature_last", max(grid[w, last]["temperature"] for w in cfg.widths), "", "largest fitted T "
+              f"over widths after {last} epochs")
+        for k in ("ece", "ece_ts", "temperature", "acc", "nll"):
+            m.add(f"cnn_{k}", cnn_m[k], "", f"CNN: {k}")
+        return m
+
+    def judge(self, m: MetricValues) -> Verdict:
+        cfg = self.config
+        first, last = cfg.checkpoints[0], cfg.checkpoints[-1]
+        ece_half = None if m["ece"] is None else 0.5 * m["ece"]
+        same_acc = None if None in (m["acc_ts"], m["acc"]) else m["acc_ts"] == m["acc"]
+        parts = {"over-confidence (T > 1.1)": at_least(m["temperature"], 1.1, noise=0.0),
+                 "over-confidence growing with training": at_least(m["temperature"], m["temperature_first"],
+                                                                   noise=0.0),
+                 "temperature scaling halving ECE": None if same_acc is None else (
+                     same_acc and at_most(m["ece_ts"], ece_half))}
+        text = (f"Width-{cfg.widths[-1]} MLP after {last} epochs: ECE {num(m['ece'])} (after {first} epochs: "
+                f"{num(m['ece_first'])}; sampling error +-{num(m['ece_se'])}), fitted T = "
+                f"{num(m['temperature'], '.2f')} (after {first}: {num(m['temperature_first'], '.2f')}); temperature "
+                f"scaling: ECE {num(m['ece_ts'])}, NLL {num(m['nll'])} -> {num(m['nll_ts'])}, accuracy "
+                f"{num(m['acc'], '.1%')} -> {num(m['acc_ts'], '.1%')}; CNN: ECE {num(m['cnn_ece'])} -> "
+                f"{num(m['cnn_ece_ts'])} (T = {num(m['cnn_temperature'], '.2f')})")
+        if at_most(m["max_temperature_last"], 1.0):
+            return Verdict("fails", text + ". No over-confidence: every fitted T <= 1.")
+        return Verdict.combine(parts, text)
 
     def table(self, grid: dict) -> Table:
-        cols = ["width", "epochs", "train loss", "accuracy", "ECE", "MCE", "NLL", "Brier", "T", "ECE after T", "NLL after T"]
+        cols = ["width", "epochs", "train loss", "accuracy", "ECE", "MCE", "NLL", "Brier", "T", "ECE after T",
+                "NLL after T"]
         keys = ["train_loss", "acc", "ece", "mce", "nll", "brier", "temperature", "ece_ts", "nll_ts"]
         rows = [[w, e, *[round(m[k], 4) for k in keys]] for (w, e), m in grid.items()]
         return Table("Every (width, training length)", cols, rows,
@@ -191,29 +189,12 @@ class Calibration(Study[CalibrationConfig]):
             panels.append(figures.lines(curves, title=name, xlabel="confidence (bin mean)",
                                         ylabel="accuracy in bin", ylim=(0, 1.02)))
         reliab = Figure("reliability", "Reliability diagrams before and after temperature scaling", panels,
-                        caption="Points below the diagonal: the model is more confident than it is accurate. A marker's area "
-                        "is proportional to the number of test images in its bin: most sit in the top bin.")
+                        caption="Points below the diagonal: more confident than accurate. A marker's area is "
+                        "proportional to the number of test images in its bin: most sit in the top bin.")
         over_training = Figure("ece-vs-training", "Calibration over training length and width", [
             figures.lines([figures.series(f"width {w}", cfg.checkpoints, [grid[w, e][key] for e in cfg.checkpoints])
                            for w in cfg.widths], title=title, xlabel="epochs", ylabel=title, xscale="log",
-                          hlines=[{"y": 1.0, "label": "T = 1"}] if key == "temperature" else [])
+                          hlines=[{"y": 1.0, "label": "T = 1"}] * (key == "temperature"))
             for key, title in (("ece", "test ECE"), ("temperature", "fitted temperature"), ("nll", "test NLL"))],
             caption="One training run per width, read at several lengths.")
         return [reliab, over_training]
-
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        cfg = self.config
-        over, grows = m["temperature"] > 1.1, m["temperature"] > m["temperature_first"]
-        restores = m["ece_ts"] <= 0.5 * m["ece"] and m["acc_ts"] == m["acc"]
-        text = (f"Width-{cfg.widths[-1]} MLP after {cfg.checkpoints[-1]} epochs: ECE {m['ece']:.3f} (after "
-                f"{cfg.checkpoints[0]} epochs: {m['ece_first']:.3f}; sampling error +-{m['ece_se']:.3f}), fitted T = "
-                f"{m['temperature']:.2f} (after {cfg.checkpoints[0]}: {m['temperature_first']:.2f}); temperature "
-                f"scaling: ECE {m['ece_ts']:.3f}, NLL {m['nll']:.3f} -> {m['nll_ts']:.3f}, accuracy {m['acc']:.1%} -> "
-                f"{m['acc_ts']:.1%}; CNN: ECE {m['cnn_ece']:.3f} -> {m['cnn_ece_ts']:.3f} (T = {m['cnn_temperature']:.2f})")
-        if over and grows and restores:
-            return Verdict("holds", text + ".")
-        if m["max_temperature_last"] <= 1.0:
-            return Verdict("fails", text + ". No over-confidence: every fitted T <= 1.")
-        missing = [n for n, ok in (("over-confidence (T > 1.1)", over), ("over-confidence growing with training", grows),
-                                   ("temperature scaling halving ECE", restores)) if not ok]
-        return Verdict("inconclusive", f"{text}. Not shown: {', '.join(missing)}.")

@@ -27,26 +27,32 @@ cannot handle, or an attack too weak to test the claim), and fails otherwise.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from limitlab import attacks, figures
-from limitlab.config import check
+from limitlab._modelstate import frozen
+from limitlab.attacks.transformed import rate_under_transform
+from limitlab.config import Checked, Interval, check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.data.transforms import TransformDistribution
 from limitlab.models import TrainConfig, build, fit
-from limitlab.result import Figure, Metric, Result, Verdict
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
+from limitlab.studies._rules import num, plus
 from limitlab.study import Study, register
 
 
 @dataclass(frozen=True)
-class EOTConfig:
+class EOTConfig(Checked):
+    constraints: ClassVar = {
+        "epochs": Interval(1), "num_test": Interval(1, 360), "eps": Interval(0, 1, closed="right"),
+        "steps": Interval(1), "eot_samples": Interval(1), "num_draws": Interval(1), "num_examples": Interval(1)}
     epochs: int = 15
-    num_test: int = 100
+    num_test: int = 100  # the digits test set has 360 images
     eps: float = 0.3  # Madry et al.'s MNIST budget; targeted PGD needs it on digits
     steps: int = 20
     eot_samples: int = 12
@@ -61,16 +67,11 @@ class EOTConfig:
     strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)
     num_examples: int = 6
 
-    def __post_init__(self) -> None:
-        check(self.epochs >= 1, f"epochs={self.epochs}; expected >= 1")
-        check(1 <= self.num_test <= 360, f"num_test={self.num_test}; expected 1..360 (the digits test set)")
-        check(0 < self.eps <= 1, f"eps={self.eps}; expected 0 < eps <= 1 (pixels are in [0, 1])")
-        check(self.steps >= 1 and self.eot_samples >= 1 and self.num_draws >= 1,
-              "steps, eot_samples and num_draws must be >= 1")
+    def validate(self) -> None:
         check(1.0 in self.strengths and all(s >= 0 for s in self.strengths),
-              f"strengths={self.strengths}; expected values >= 0 including 1.0 (the attacked distribution)")
-        check(1 <= self.num_examples <= self.num_test, f"num_examples={self.num_examples}; expected 1..num_test")
-        self.distribution()  # the distribution's own checks, as a ConfigError now
+              f"strengths={list(self.strengths)}; expected values >= 0 including 1.0 (the attacked distribution)")
+        check(self.num_examples <= self.num_test, f"num_examples={self.num_examples}; expected <= num_test")
+        self.distribution()  # the distribution's own checks (ranges, signs), as a ConfigError now
 
     def distribution(self) -> TransformDistribution:
         return TransformDistribution(max_shift=self.max_shift, max_rotation=self.max_rotation,
@@ -86,16 +87,6 @@ class Augment:
 
     def __call__(self, model: nn.Module, x: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
         return self.dist.sample(len(x), shape=tuple(x.shape[1:]), generator=gen)(x), y
-
-
-@torch.no_grad()
-def hit_rate(model: nn.Module, x: Tensor, label: Tensor, dist: TransformDistribution, draws: int,
-             gen: torch.Generator) -> float:
-    """Fraction of (image, draw) pairs the model classifies as `label` after a fresh transformation."""
-    model.eval()
-    reps = x.repeat(draws, 1, 1, 1)
-    views = dist.sample(len(reps), shape=tuple(x.shape[1:]), generator=gen)(reps)
-    return float((model(views).argmax(1) == label.repeat(draws)).float().mean())
 
 
 LABELS = {"plain": "plain PGD", "eot": "EOT-PGD", "clean (target rate)": "clean digits (target rate)"}
@@ -117,44 +108,61 @@ class EOT(Study[EOTConfig]):
     }
 
     def run(self, ctx: Context) -> Result:
-        cfg, data = self.config, digits()
+        cfg, data, m = self.config, digits(), Metrics()
         dist = cfg.distribution()
         model = build("cnn")
-        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False), batch_hook=Augment(dist),
-            key={"augment": repr(dist)}, description="train cnn (augmented)")
+        fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False),
+            batch_hook=Augment(dist), key={"augment": repr(dist)}, description="train cnn (augmented)")
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]
         target = (y + torch.randint(1, 10, y.shape, generator=ctx.generator("targets"))) % 10
         kw = dict(eps=cfg.eps, step_size=2.5 * cfg.eps / cfg.steps, steps=cfg.steps, targeted=True)
         adv = {"plain": attacks.pgd(model, x, target, **kw),
                "eot": attacks.eot_pgd(model, x, target, transform=dist, samples=cfg.eot_samples,
                                       generator=ctx.generator("eot"), **kw)}
-        curves = {name: [hit_rate(model, a, target, dist.scaled(s), cfg.num_draws, ctx.generator("eval", s))
-                         for s in cfg.strengths] for name, a in ctx.progress.track(adv.items(), description="evaluate")}
-        curves["clean (target rate)"] = [hit_rate(model, x, target, dist.scaled(s), cfg.num_draws,
-                                                  ctx.generator("eval", s)) for s in cfg.strengths]
-        one, zero = cfg.strengths.index(1.0), cfg.strengths.index(0.0) if 0.0 in cfg.strengths else None
-        metrics: dict[str, Metric | float | tuple] = {
-            "clean_acc": (hit_rate(model, x, y, dist.scaled(0), 1, ctx.generator("clean")), "fraction",
-                          "test accuracy, untransformed"),
-            "clean_acc_transformed": (hit_rate(model, x, y, dist, cfg.num_draws, ctx.generator("eval", 1.0)),
-                                      "fraction", "test accuracy under the transformations (strength 1)"),
-            "clean_target_rate": (curves["clean (target rate)"][one], "fraction",
-                                  "clean images classified as their target under the transformations"),
-        }
+
+        def rate(images: Tensor, label: Tensor, strength: float, draws: int, *names: object) -> float:
+            return rate_under_transform(model, images, label, transform=dist.scaled(strength), draws=draws,
+                                        generator=ctx.generator(*names))
+
+        curves = {name: [rate(a, target, s, cfg.num_draws, "eval", s) for s in cfg.strengths]
+                  for name, a in ctx.progress.track(adv.items(), description="evaluate")}
+        curves["clean (target rate)"] = [rate(x, target, s, cfg.num_draws, "eval", s) for s in cfg.strengths]
+        one = cfg.strengths.index(1.0)
+        m.add("clean_acc", rate(x, y, 0, 1, "clean"), "fraction", "test accuracy, untransformed")
+        m.add("clean_acc_transformed", rate(x, y, 1.0, cfg.num_draws, "eval", 1.0), "fraction",
+              "test accuracy under the transformations (strength 1)")
+        m.add("clean_target_rate", curves["clean (target rate)"][one], "fraction",
+              "clean images classified as their target under the transformations")
         for name, a in adv.items():
             delta = (a - x).flatten(1)
-            metrics[f"success_{name}_identity"] = (hit_rate(model, a, target, dist.scaled(0), 1, ctx.generator("id")),
-                                                   "fraction", f"targeted success of {name} PGD, untransformed")
-            metrics[f"success_{name}_transformed"] = (curves[name][one], "fraction",
-                                                      f"targeted success of {name} PGD under fresh transformations")
-            metrics[f"linf_{name}"] = (float(delta.abs().max(1).values.mean()), "pixels", f"mean L-inf size ({name})")
-            metrics[f"l2_{name}"] = (float(delta.norm(dim=1).mean()), "pixels", f"mean L2 size ({name})")
-        metrics["grad_evals_plain"] = (cfg.steps, "passes", "forward+backward passes per input, plain PGD")
-        metrics["grad_evals_eot"] = (cfg.steps * cfg.eot_samples, "passes", "forward+backward passes per input, EOT")
-        if zero is not None:
-            metrics["success_eot_strength0"] = (curves["eot"][zero], "fraction", "EOT success at strength 0")
+            m.add(f"success_{name}_identity", rate(a, target, 0, 1, "id"), "fraction",
+                  f"targeted success of {name} PGD, untransformed")
+            m.add(f"success_{name}_transformed", curves[name][one], "fraction",
+                  f"targeted success of {name} PGD under fresh transformations")
+            m.add(f"linf_{name}", float(delta.abs().max(1).values.mean()), "pixels", f"mean L-inf size ({name})")
+            m.add(f"l2_{name}", float(delta.norm(dim=1).mean()), "pixels", f"mean L2 size ({name})")
+        m.add("grad_evals_plain", cfg.steps, "passes", "forward+backward passes per input, plain PGD")
+        m.add("grad_evals_eot", cfg.steps * cfg.eot_samples, "passes", "forward+backward passes per input, EOT")
+        if 0.0 in cfg.strengths:
+            m.add("success_eot_strength0", curves["eot"][cfg.strengths.index(0.0)], "fraction",
+                  "EOT success at strength 0")
         figs = [self.curve_figure(curves), self.example_figure(model, x, target, adv, dist, ctx)]
-        return self.result(ctx, metrics=metrics, figures=figs)
+        return self.result(ctx, metrics=m, figures=figs)
+
+    def judge(self, m: MetricValues) -> Verdict:
+        p_id, p_t = m["success_plain_identity"], m["success_plain_transformed"]
+        e_id, e_t = m["success_eot_identity"], m["success_eot_transformed"]
+        parts = {"valid": at_least(m["clean_acc_transformed"], 0.9), "works": at_least(p_id, 0.8),
+                 "fragile": at_most(p_t, plus(p_id, -0.2)), "robust": at_least(e_t, plus(p_t, 0.2))}
+        text = (f"Targeted success untransformed: plain {num(p_id, '.0%')}, EOT {num(e_id, '.0%')}; under fresh "
+                f"transformations: plain {num(p_t, '.0%')}, EOT {num(e_t, '.0%')} (clean images hit the target "
+                f"{num(m['clean_target_rate'], '.0%')}, and keep {num(m['clean_acc_transformed'], '.0%')} accuracy); "
+                f"L2 size plain {num(m['l2_plain'], '.2f')} vs EOT {num(m['l2_eot'], '.2f')}; cost "
+                f"{num(m['grad_evals_eot'], '.0f')} vs {num(m['grad_evals_plain'], '.0f')} gradient evaluations per "
+                "input")
+        # A failed gate (transformations the model cannot handle, an attack too weak) leaves the claim untested.
+        gates = parts["valid"] and parts["works"]
+        return Verdict.combine(parts, text, decisive=("fragile", "robust") if gates else ())
 
     def curve_figure(self, curves: dict[str, list[float]]) -> Figure:
         cfg = self.config
@@ -173,8 +181,7 @@ class EOT(Study[EOTConfig]):
         t = dist.sample(k, generator=ctx.generator("examples"))
         rows = [("original", x[:k]), ("plain PGD", adv["plain"][:k]), ("EOT-PGD", adv["eot"][:k]),
                 ("plain, transformed", t(adv["plain"][:k])), ("EOT, transformed", t(adv["eot"][:k]))]
-        with torch.no_grad():
-            model.eval()
+        with frozen(model), torch.no_grad():
             panels = []
             for title, imgs in rows:
                 conf, pred = torch.softmax(model(imgs), 1).max(1)
@@ -184,19 +191,3 @@ class EOT(Study[EOTConfig]):
         return Figure("examples", "Adversarial examples before and after one random transformation", panels,
                       caption="Captions: predicted class (confidence); ✓ = the attack's target. Targets: "
                               + ", ".join(map(str, target[:k].tolist())) + ". Both transformed rows use the same draw.")
-
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        p_id, p_t = m["success_plain_identity"], m["success_plain_transformed"]
-        e_id, e_t = m["success_eot_identity"], m["success_eot_transformed"]
-        parts = {"valid": m["clean_acc_transformed"] >= 0.9, "works": p_id >= 0.8, "fragile": p_t <= p_id - 0.2,
-                 "robust": e_t >= p_t + 0.2}
-        text = (f"Targeted success untransformed: plain {p_id:.0%}, EOT {e_id:.0%}; under fresh transformations: "
-                f"plain {p_t:.0%}, EOT {e_t:.0%} (clean images hit the target {m['clean_target_rate']:.0%}, and "
-                f"keep {m['clean_acc_transformed']:.0%} accuracy); "
-                f"L2 size plain {m['l2_plain']:.2f} vs EOT {m['l2_eot']:.2f}; cost {m['grad_evals_eot']:.0f} vs "
-                f"{m['grad_evals_plain']:.0f} gradient evaluations per input")
-        failed = [name for name, ok in parts.items() if not ok]
-        if not failed:
-            return Verdict("holds", text + ".")
-        status = "inconclusive" if {"valid", "works"} & set(failed) else "fails"
-        return Verdict(status, f"{text}. Not shown: {', '.join(failed)}.")

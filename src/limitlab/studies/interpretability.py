@@ -29,56 +29,45 @@ inconclusive otherwise (every method passes, or every method fails).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from limitlab import attribution, figures
-from limitlab.config import check
+from limitlab.attribution.methods import LABELS, METHODS, explainers
+from limitlab.config import Checked, Interval, check
 from limitlab.context import Context
 from limitlab.data import digits
+from limitlab.models import predict_logits
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metric, Result, Table, Verdict
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
+from limitlab.studies._rules import all_of, num, plus
 from limitlab.study import Study, register
 
-METHODS = ("grad-cam", "gradient", "grad-x-input", "integrated-gradients")
-LABELS = {"grad-cam": "Grad-CAM", "gradient": "|gradient|", "grad-x-input": "grad × input",
-          "integrated-gradients": "integ. grad."}
 MARGIN = 0.05  # AUC margin over the random ordering for "faithful" (fixed with the rule above)
 SANITY = 0.5   # rank correlation after full randomization at or above which a method fails the check
 
-Explainer = Callable[[nn.Module, Tensor], Tensor]
+
+def unit_max(maps: Tensor) -> Tensor:
+    """Each (H, W) map of a batch divided by its own maximum (for overlays)."""
+    return maps / maps.flatten(1).max(1).values.clamp_min(1e-12).view(-1, 1, 1)
 
 
 @dataclass(frozen=True)
-class InterpretabilityConfig:
+class InterpretabilityConfig(Checked):
+    constraints: ClassVar = {"epochs": Interval(1), "num_eval": Interval(1, 360), "num_examples": Interval(1),
+                             "ig_steps": Interval(1), "num_curve_steps": Interval(1, 64)}
     layer: str = "features"  # Grad-CAM's layer in the zoo CNN (8x8 feature maps, the input's size)
     epochs: int = 40
-    num_eval: int = 120  # test digits for the curves and the randomization test
+    num_eval: int = 120  # test digits for the curves and the randomization test (the test set has 360)
     num_examples: int = 8  # columns of the heatmap grid
     ig_steps: int = 32
     num_curve_steps: int = 16  # points of the deletion / insertion curves after 0 (64 pixels)
 
-    def __post_init__(self) -> None:
-        check(self.epochs >= 1, f"epochs={self.epochs}; expected >= 1")
-        check(1 <= self.num_eval <= 360, f"num_eval={self.num_eval}; expected 1..360 (the digits test set)")
-        check(1 <= self.num_examples <= self.num_eval,
-              f"num_examples={self.num_examples}; expected 1..num_eval ({self.num_eval})")
-        check(self.ig_steps >= 1, f"ig_steps={self.ig_steps}; expected >= 1")
-        check(1 <= self.num_curve_steps <= 64, f"num_curve_steps={self.num_curve_steps}; expected 1..64 (pixels)")
-
-
-def explainers(cfg: InterpretabilityConfig, target: Tensor) -> dict[str, Explainer]:
-    """Each method as model, x -> (N, H, W) map of the fixed `target` classes (summed over channels)."""
-    return {
-        "grad-cam": lambda m, x: attribution.grad_cam(m, x, layer=cfg.layer, target=target),
-        "gradient": lambda m, x: attribution.input_gradient(m, x, target=target).abs().sum(1),
-        "grad-x-input": lambda m, x: attribution.gradient_x_input(m, x, target=target).sum(1),
-        "integrated-gradients": lambda m, x: attribution.integrated_gradients(
-            m, x, target=target, steps=cfg.ig_steps).sum(1),
-    }
+    def validate(self) -> None:
+        check(self.num_examples <= self.num_eval, f"num_examples={self.num_examples}; expected <= num_eval")
 
 
 @register("interpretability", chapter="interpretability", sources=("000",))
@@ -94,53 +83,61 @@ class Interpretability(Study[InterpretabilityConfig]):
         "full": {"epochs": 60, "num_eval": 360, "num_examples": 10, "ig_steps": 64, "num_curve_steps": 64},
     }
 
-    def train(self, ctx: Context) -> nn.Module:
-        return digits_cnn(ctx, epochs=self.config.epochs)  # the shared reference CNN (cached across studies)
-
     def run(self, ctx: Context) -> Result:
         cfg, data = self.config, digits()
-        model = self.train(ctx)
-        with torch.no_grad():
-            probs = torch.softmax(model(data.test.x), dim=1)
-        conf, pred = probs[:cfg.num_eval].max(dim=1)
-        x = data.test.x[:cfg.num_eval]
-        methods = explainers(cfg, pred)
+        model = digits_cnn(ctx, epochs=cfg.epochs)  # the shared reference CNN (cached across studies)
+        probs = torch.softmax(predict_logits(model, data.test.x), dim=1)
+        (conf, pred), x = probs[:cfg.num_eval].max(dim=1), data.test.x[:cfg.num_eval]
+        methods = explainers(pred, layer=cfg.layer, ig_steps=cfg.ig_steps)
         maps = {name: explain(model, x) for name, explain in methods.items()}
         maps["image"] = x.sum(1)  # the control: ink first, whatever the model
         maps["random"] = torch.rand(x.shape[0], *x.shape[2:], generator=ctx.generator("random-order"))
         curves = {name: (attribution.deletion_curve(model, x, a, target=pred, num_steps=cfg.num_curve_steps),
                          attribution.insertion_curve(model, x, a, target=pred, num_steps=cfg.num_curve_steps))
                   for name, a in maps.items()}
-        cascades = {name: attribution.cascading_randomization(model, x, explain,
-                                                              generator=ctx.generator("randomize"))
+        cascades = {name: attribution.cascading_randomization(model, x, explain, generator=ctx.generator("randomize"))
                     for name, explain in ctx.progress.track(methods.items(), description="randomization")}
-        corr = {name: c.correlations(absolute=True).nan_to_num(0.0).mean(1) for name, c in cascades.items()}
-        signed = {name: c.correlations(absolute=False).nan_to_num(0.0).mean(1) for name, c in cascades.items()}
-        metrics = self.metrics(probs, data.test.y, curves, corr, signed)
+        corr, signed = ({name: c.correlations(absolute=a).nan_to_num(0.0).mean(1) for name, c in cascades.items()}
+                        for a in (True, False))
+        m = self.metrics(probs, data.test.y, curves, corr, signed)
         figs = [self.heatmaps(x, data.test.y, pred, conf, maps), self.curve_figure(curves),
                 *self.randomization_figures(x, cascades, corr, signed)]
-        return self.result(ctx, metrics=metrics, figures=figs, tables=[self.table(metrics)])
+        return self.result(ctx, metrics=m, figures=figs, tables=[self.table(m)])
 
-    def metrics(self, probs, y, curves, corr, signed) -> dict[str, Metric | tuple]:
-        n = self.config.num_eval
-        out: dict[str, Metric | tuple] = {
-            "accuracy": (float((probs.argmax(1) == y).float().mean()), "fraction", "CNN test accuracy (360 digits)")}
+    def metrics(self, probs, y, curves, corr, signed) -> Metrics:
+        m = Metrics()
+        m.add("accuracy", float((probs.argmax(1) == y).float().mean()), "fraction", "CNN test accuracy (360 digits)")
         for name, (dele, ins) in curves.items():
-            out[f"deletion_auc_{name}"] = (float(dele.auc.mean()), "AUC",
-                                           f"mean area under the deletion curve of {name} ({n} digits; lower: better)")
-            out[f"insertion_auc_{name}"] = (float(ins.auc.mean()), "AUC",
-                                            f"mean area under the insertion curve of {name} (higher: better)")
+            m.add(f"deletion_auc_{name}", float(dele.auc.mean()), "AUC", f"{name}: mean deletion AUC, lower: better")
+            m.add(f"insertion_auc_{name}", float(ins.auc.mean()), "AUC", f"{name}: mean insertion AUC, higher: better")
         for name, c in corr.items():
-            out[f"rank_corr_top_{name}"] = (float(c[1]), "Spearman",
-                                            f"{name}: rank correlation with the trained map, top layer randomized")
-            out[f"rank_corr_all_{name}"] = (float(c[-1]), "Spearman",
-                                            f"{name}: rank correlation with the trained map, every layer randomized")
-            out[f"rank_corr_all_signed_{name}"] = (float(signed[name][-1]), "Spearman",
-                                                   f"{name}: the same on signed maps (Adebayo et al.'s second variant)")
-        return out
+            m.add(f"rank_corr_top_{name}", float(c[1]), "Spearman", f"{name}: |map| vs trained, top layer randomized")
+            m.add(f"rank_corr_all_{name}", float(c[-1]), "Spearman", f"{name}: the same, every layer randomized")
+            m.add(f"rank_corr_all_signed_{name}", float(signed[name][-1]), "Spearman", f"{name}: the same, signed maps")
+        return m
 
-    def table(self, m: Mapping[str, Metric | tuple]) -> Table:
-        value = {k: (v.value if isinstance(v, Metric) else v[0]) for k, v in m.items()}
+    def judge(self, m: MetricValues) -> Verdict:
+        d, dr = m["deletion_auc_grad-cam"], m["deletion_auc_random"]
+        i, ir = m["insertion_auc_grad-cam"], m["insertion_auc_random"]
+        faithful = all_of([at_most(d, plus(dr, -MARGIN)), at_least(i, plus(ir, MARGIN))])
+        checked = [n for n in METHODS if m[f"rank_corr_all_{n}"] is not None]
+        fails = [n for n in checked if m[f"rank_corr_all_{n}"] >= SANITY]
+        passes = [n for n in checked if n not in fails]
+        corr = ", ".join(f"{n} {num(m[f'rank_corr_all_{n}'], '.2f')}" for n in METHODS)
+        text = (f"Grad-CAM deletion AUC {num(d, '.2f')} vs random {num(dr, '.2f')}, insertion {num(i, '.2f')} vs "
+                f"{num(ir, '.2f')}; rank correlation after randomizing every layer: {corr} (fail at >= {SANITY}: "
+                f"{', '.join(fails) or 'none'})")
+        if "deletion_auc_image" in m:
+            text += (f"; the model-free control (pixels by ink) scores deletion {num(m['deletion_auc_image'], '.2f')}, "
+                     f"insertion {num(m['insertion_auc_image'], '.2f')}")
+        mixed = bool(fails and passes) if len(checked) == len(METHODS) else None
+        return Verdict.combine({"faithful": faithful, "mixed": mixed}, text, decisive=("faithful",), missing={
+            "faithful": f"Grad-CAM's ordering is not {MARGIN} AUC better than random on both curves.",
+            "mixed": f"Every method {'fails' if fails else 'passes'} the sanity check." if mixed is False
+            else "The sanity check was not measured for every method."})
+
+    def table(self, m: Metrics) -> Table:
+        value = {k: v.value for k, v in m.items()}
         rows = [[name, round(value[f"deletion_auc_{name}"], 3), round(value[f"insertion_auc_{name}"], 3),
                  *([round(value[f"rank_corr_top_{name}"], 3), round(value[f"rank_corr_all_{name}"], 3),
                     "fails" if value[f"rank_corr_all_{name}"] >= SANITY else "passes"]
@@ -149,20 +146,15 @@ class Interpretability(Study[InterpretabilityConfig]):
         return Table("Faithfulness and sanity per method",
                      ["method", "deletion AUC", "insertion AUC", "rank corr (top layer)", "rank corr (all layers)",
                       "sanity check"], rows,
-                     caption=f"Sanity check: fails when the rank correlation after randomizing every layer is "
-                             f">= {SANITY}. "
-                             "'image' ranks pixels by ink (a model-free control); 'random' in random order.")
+                     caption=f"Sanity check: fails when the rank correlation after randomizing every layer is >= "
+                             f"{SANITY}. 'image' ranks pixels by ink (a model-free control); 'random' in random order.")
 
     def heatmaps(self, x, y, pred, conf, maps) -> Figure:
         k = self.config.num_examples
-        digits_ = x[:k, 0]
-        overlays = [None] * k
-        for name in METHODS:
-            mag = maps[name][:k].abs()
-            overlays += list(mag / mag.flatten(1).max(1).values.clamp_min(1e-12).view(-1, 1, 1))
+        overlays = [None] * k + [o for name in METHODS for o in unit_max(maps[name][:k].abs())]
         captions = [f"{p} ({c:.0%})" + ("" if p == t else f" ≠{t}")
                     for p, c, t in zip(pred[:k].tolist(), conf[:k].tolist(), y[:k].tolist())]
-        panel = figures.images(torch.cat([digits_] * (len(METHODS) + 1)), ncols=k, captions=captions,
+        panel = figures.images(torch.cat([x[:k, 0]] * (len(METHODS) + 1)), ncols=k, captions=captions,
                                overlays=overlays, row_labels=["digit", *(LABELS[n] for n in METHODS)], title="")
         return Figure("heatmaps", "Heatmaps laid back over test digits", [panel],
                       caption="Top row: test digits with the CNN's predicted class and its confidence (≠t: the true "
@@ -191,13 +183,9 @@ class Interpretability(Study[InterpretabilityConfig]):
                                ylabel="mean Spearman correlation with trained map", ylim=(-0.2, 1.02),
                                hlines=[{"y": SANITY, "label": "sanity threshold"}] if kind == "|map|" else [])
                  for kind, values in (("|map|", corr), ("signed", signed))]
-        images, overlays = [], []
-        for name in METHODS:
-            for m in cascades[name].maps:
-                mag = m[0].abs()
-                images.append(x[0, 0])
-                overlays.append(mag / mag.max().clamp_min(1e-12))
-        grid = figures.images(images, ncols=len(steps), overlays=overlays, row_labels=[LABELS[n] for n in METHODS],
+        overlays = [unit_max(mp[:1].abs())[0] for name in METHODS for mp in cascades[name].maps]
+        grid = figures.images([x[0, 0]] * len(overlays), ncols=len(steps), overlays=overlays,
+                              row_labels=[LABELS[n] for n in METHODS],
                               captions=["trained", *[f"+ {n}" for n in layers]], title="")
         order = " -> ".join(layers)
         return [Figure("randomization", "Sanity check: cascading model randomization", lines,
@@ -210,22 +198,3 @@ class Interpretability(Study[InterpretabilityConfig]):
                 Figure("randomization-maps", "One digit's maps as the layers are randomized", [grid],
                        caption=f"The first test digit; columns add one randomized layer each ({order}). Maps as "
                                "magnitude scaled to their own maximum.")]
-
-    def judge(self, m: Mapping[str, float | None]) -> Verdict:
-        d, dr = m["deletion_auc_grad-cam"], m["deletion_auc_random"]
-        i, ir = m["insertion_auc_grad-cam"], m["insertion_auc_random"]
-        faithful = d <= dr - MARGIN and i >= ir + MARGIN
-        fails = [n for n in METHODS if m[f"rank_corr_all_{n}"] >= SANITY]
-        passes = [n for n in METHODS if n not in fails]
-        corr = ", ".join(f"{n} {m[f'rank_corr_all_{n}']:.2f}" for n in METHODS)
-        text = (f"Grad-CAM deletion AUC {d:.2f} vs random {dr:.2f}, insertion {i:.2f} vs {ir:.2f}; rank correlation "
-                f"after randomizing every layer: {corr} (fail at >= {SANITY}: {', '.join(fails) or 'none'})")
-        if "deletion_auc_image" in m:
-            text += (f"; the model-free control (pixels by ink) scores deletion {m['deletion_auc_image']:.2f}, "
-                     f"insertion {m['insertion_auc_image']:.2f}")
-        if not faithful:
-            return Verdict("fails", f"{text}. Grad-CAM's ordering is not {MARGIN} AUC better than random on both "
-                                    "curves.")
-        if fails and passes:
-            return Verdict("holds", f"{text}.")
-        return Verdict("inconclusive", f"{text}. Every method {'fails' if fails else 'passes'} the sanity check.")

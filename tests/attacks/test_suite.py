@@ -1,0 +1,31 @@
+"""The attack suite: every family at the same Euclidean size, names checked."""
+import math
+
+import pytest
+import torch
+
+from limitlab.attacks.suite import ATTACKS, attack
+from limitlab.errors import ConfigError
+from tests.helpers import small_cnn
+
+
+def test_l2_attacks_use_the_l2_size_of_the_matching_sign_perturbation():
+    x, y = torch.rand(8, 1, 8, 8) * 0.5 + 0.25, torch.randint(0, 10, (8,))
+    kw = dict(eps=0.05, steps=5, step_ratio=2.5, generator=torch.Generator().manual_seed(0))
+    delta = attack("noise-l2", small_cnn(), x, y, **kw) - x
+    assert delta.flatten(1).norm(dim=1) == pytest.approx(torch.full((8,), 0.05 * math.sqrt(64)), rel=1e-4)
+    for name in ("pgd-l2", "pgd-l2-rs", "gradient-l2"):  # every L2 attack stays within the same L2 size
+        size = (attack(name, small_cnn(), x, y, **kw) - x).flatten(1).norm(dim=1)
+        assert float(size.max()) <= 0.05 * math.sqrt(64) + 1e-5
+    sign = attack("noise-sign", small_cnn(), x, y, **kw) - x
+    assert sign.abs().flatten().allclose(torch.full((512,), 0.05))
+
+
+def test_eps_zero_is_the_input_and_names_are_checked():
+    x, y = torch.rand(4, 1, 8, 8), torch.randint(0, 10, (4,))
+    for name in ATTACKS:
+        assert attack(name, small_cnn(), x, y, eps=0.0, steps=3, step_ratio=2.5) is x
+    with pytest.raises(ConfigError, match="expected one of gradient-l2"):
+        attack("pgd", small_cnn(), x, y, eps=0.1, steps=3, step_ratio=2.5)
+    with pytest.raises(ConfigError, match="cannot be targeted"):
+        attack("noise-sign", small_cnn(), x, y, eps=0.1, steps=3, step_ratio=2.5, targeted=True)
