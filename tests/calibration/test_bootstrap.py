@@ -11,7 +11,8 @@ from limitlab.errors import ConfigError
 def test_zero_when_every_resample_is_the_same():
     probs = torch.tensor([[0.7, 0.3]] * 50, dtype=torch.float64)
     y = torch.zeros(50, dtype=torch.long)  # every prediction right at confidence 0.7: ECE = 0.3 always
-    assert ece_bootstrap_se(probs, y, bins=15, num=20, generator=torch.Generator().manual_seed(0)) == pytest.approx(0, abs=1e-6)
+    se = ece_bootstrap_se(probs, y, bins=15, num=20, generator=torch.Generator().manual_seed(0))
+    assert se == pytest.approx(0, abs=1e-6)
 
 
 def test_one_bin_predictor_matches_the_binomial_standard_error():

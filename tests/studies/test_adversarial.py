@@ -1,9 +1,7 @@
 """The adversarial study: its verdict rule on hand-made metrics, and its attack helpers."""
 import pytest
-import torch
 
-from limitlab.studies.adversarial import Adversarial, PGDTraining
-from tests.helpers import small_cnn
+from limitlab.studies.adversarial import Adversarial
 
 GOOD = {"clean_acc_logreg": 0.95, "acc_pgd-inf_logreg": 0.1, "acc_fgsm_logreg": 0.2, "acc_noise-sign_logreg": 0.94,
         "clean_acc_cnn": 0.98, "acc_pgd-inf_cnn": 0.05, "acc_fgsm_cnn": 0.3, "acc_noise-sign_cnn": 0.97,
@@ -33,12 +31,6 @@ def test_rule_holds_when_every_part_holds():
 def test_rule_names_the_part_that_did_not_hold(changes, status, part):
     verdict = judge(**changes)
     assert verdict.status == status and part in verdict.evidence
-
-
-def test_adversarial_training_hook_returns_pgd_examples_in_the_ball():
-    x, y = torch.rand(8, 1, 8, 8), torch.randint(0, 10, (8,))
-    x_adv, y_adv = PGDTraining(0.1, 3, 2.5)(small_cnn(), x, y, torch.Generator().manual_seed(0))
-    assert torch.equal(y_adv, y) and (x_adv - x).abs().max() <= 0.1 + 1e-6
 
 
 def test_headline_eps_is_the_smallest_that_halves_accuracy():

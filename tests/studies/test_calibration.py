@@ -1,5 +1,4 @@
 """The calibration study: its verdict rule and its bootstrap on hand-made numbers."""
-import pytest
 
 from limitlab.studies.calibration import Calibration
 

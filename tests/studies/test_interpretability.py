@@ -6,8 +6,8 @@ import torch
 from limitlab.context import Context
 from limitlab.errors import ConfigError
 from limitlab.result import Result
-from limitlab.study import get_study
 from limitlab.studies.interpretability import METHODS, Interpretability
+from limitlab.study import get_study
 
 
 @pytest.fixture(scope="module")

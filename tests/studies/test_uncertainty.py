@@ -1,11 +1,9 @@
 """The uncertainty study: its verdict rule on hand-made metrics, the OOD sets and the regression loss."""
-import math
 
 import pytest
-import torch
 
 from limitlab.data.ood_sets import OOD_SETS
-from limitlab.studies.uncertainty import Uncertainty, gaussian_nll
+from limitlab.studies.uncertainty import Uncertainty
 from limitlab.uncertainty.scores import SCORES
 
 
@@ -42,11 +40,3 @@ def test_evidence_names_sets_where_mc_dropout_does_not_beat_max_softmax():
     verdict = judge(**{"auroc_mc-entropy_blobs": 0.7})
     assert "does not beat max softmax on blobs" in verdict.evidence
     assert "does not beat" not in judge().evidence
-
-
-def test_gaussian_nll_matches_the_closed_form():
-    out = torch.tensor([[0.5, 0.25], [-1.0, 4.0]])  # (mean, variance)
-    y = torch.tensor([1.0, 1.0])
-    expected = [0.5 * (math.log(2 * math.pi * v) + (t - mu) ** 2 / v) for (mu, v), t in zip(out.tolist(), y.tolist())]
-    torch.testing.assert_close(gaussian_nll(out, y, reduction="none"), torch.tensor(expected))
-    assert float(gaussian_nll(out, y)) == pytest.approx(sum(expected) / 2)

@@ -40,8 +40,9 @@ def attack(name: str, model: nn.Module, x: Tensor, y: Tensor, *, eps: float, ste
         return fgsm(model, x, y, eps=eps, targeted=targeted, bounds=bounds)
     if name.startswith("pgd"):
         size = eps if "inf" in name else eps2
-        return pgd(model, x, y, eps=size, step_size=step_ratio * size / steps, steps=steps, bounds=bounds, targeted=targeted,
-                   norm="inf" if "inf" in name else "2", random_start=name.endswith("-rs"), generator=generator)
+        return pgd(model, x, y, eps=size, step_size=step_ratio * size / steps, steps=steps, targeted=targeted,
+                   norm="inf" if "inf" in name else "2", random_start=name.endswith("-rs"), bounds=bounds,
+                   generator=generator)
     if name == "noise-sign":
         return random_sign(x, eps=eps, bounds=bounds, generator=generator)
     return random_l2(x, eps=eps2, bounds=bounds, generator=generator)

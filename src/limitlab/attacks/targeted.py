@@ -23,8 +23,10 @@ def targeted_success(model: nn.Module, x: Tensor, y: Tensor, *, attack: Attack, 
     """A (num_classes, num_classes) matrix: rows true classes, columns targets, entries success rates."""
     if num_classes < 2:
         raise ConfigError(f"num_classes={num_classes}; expected >= 2")
-    if y.shape != x.shape[:1] or y.is_floating_point() or (len(y) and not 0 <= int(y.min()) <= int(y.max()) < num_classes):
-        raise DataError(f"y has shape {tuple(y.shape)}; expected integer labels in [0, {num_classes}) for {len(x)} inputs")
+    bad = y.shape != x.shape[:1] or y.is_floating_point()
+    if bad or (len(y) and not 0 <= int(y.min()) <= int(y.max()) < num_classes):
+        raise DataError(f"y has shape {tuple(y.shape)}, values {y.unique().tolist()[:12]}; expected integer labels "
+                        f"in [0, {num_classes}) for {len(x)} inputs")
     targets = torch.arange(num_classes).repeat_interleave(len(x))
     x_adv = attack(model, x.repeat(num_classes, *([1] * (x.dim() - 1))), targets)
     with frozen(model), torch.no_grad():

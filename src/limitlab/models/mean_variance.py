@@ -11,6 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from limitlab.context import Context
+from limitlab.data import ArrayDataset
+from limitlab.models.train import TrainConfig, fit
+
 
 class MeanVarianceNet(nn.Module):
     """x (N, 1) -> (N, 2): the predicted mean and variance, with dropout after each hidden layer."""
@@ -24,3 +28,18 @@ class MeanVarianceNet(nn.Module):
         out = self.body(x)
         return torch.stack([out[:, 0], F.softplus(out[:, 1]) + 1e-4], dim=1)  # variance > 0
 
+
+def gaussian_nll(out: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of y under N(out[:, 0], out[:, 1]): Kendall & Gal's aleatoric loss
+    (0.5 exp(-s) r^2 + 0.5 s with s = log variance, plus the constant 0.5 log 2 pi)."""
+    return F.gaussian_nll_loss(out[:, 0], y, out[:, 1], full=True, reduction=reduction)
+
+
+def train_mean_variance(train: ArrayDataset, *, ctx: Context, dropout: float, epochs: int) -> MeanVarianceNet:
+    """A `MeanVarianceNet` initialized from its own named stream ("init", "mean-variance") and trained on `train`
+    by Gaussian NLL (Adam, lr 3e-3, batches of 32, every epoch; cached by `fit`)."""
+    with ctx.seeded_torch("init", "mean-variance"):
+        model = MeanVarianceNet(dropout=dropout)
+    fit(model, train, ctx=ctx, loss_fn=gaussian_nll, description="train regression",
+        config=TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, patience=None, eval_train=False))
+    return model

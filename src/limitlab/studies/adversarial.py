@@ -28,13 +28,14 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from limitlab import attacks, figures
+from limitlab import figures
 from limitlab.attacks.suite import ATTACKS, attack
 from limitlab.attacks.targeted import mean_off_diagonal, targeted_success
 from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit, predict_logits
+from limitlab.models.hooks import PGDTraining
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
 from limitlab.studies._rules import all_of, num, plus, times
@@ -64,17 +65,6 @@ class AdversarialConfig(Checked):
     def validate(self) -> None:
         check(any(e > 0 for e in self.eps_grid), f"eps_grid={list(self.eps_grid)}; expected some eps > 0")
         check(self.num_examples <= self.num_test, f"num_examples={self.num_examples}; expected <= num_test")
-
-
-class PGDTraining:
-    """Batch hook for adversarial training: replace each batch by its PGD (L-inf, random start) version."""
-
-    def __init__(self, eps: float, steps: int, step_ratio: float) -> None:
-        self.eps, self.steps, self.step_size = eps, steps, step_ratio * eps / steps
-
-    def __call__(self, model: nn.Module, x: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-        return attacks.pgd(model, x, y, eps=self.eps, step_size=self.step_size, steps=self.steps,
-                           random_start=True, generator=gen), y
 
 
 def predict(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -107,7 +97,8 @@ class Adversarial(Study[AdversarialConfig]):
         cfg, data = self.config, digits()
         if name == "cnn" and robust_eps is None:
             return digits_cnn(ctx, epochs=cfg.epochs)  # the shared reference CNN (cached across studies)
-        model = build(name)
+        with ctx.seeded_torch("init", name if robust_eps is None else f"{name}-robust"):  # each arm its own stream
+            model = build(name)
         if robust_eps is None:
             fit(model, data.train, val=data.val, ctx=ctx, description=f"train {name}",
                 config=TrainConfig(epochs=cfg.epochs, lr=0.05 if name == "logreg" else 1e-3, eval_train=False))

@@ -86,7 +86,8 @@ class Calibration(Study[CalibrationConfig]):
         logits: dict[str, tuple[Tensor, Tensor]] = {}  # the reliability diagrams' (validation, test) logits
         last = cfg.checkpoints[-1]
         for width in ctx.progress.track(cfg.widths, description="widths"):
-            model = build("mlp", hidden=(width, width))
+            with ctx.seeded_torch("init", "mlp", width):  # each width its own stream
+                model = build("mlp", hidden=(width, width))
             history = fit(model, data.train, ctx=ctx, snapshot_epochs=cfg.checkpoints, description=f"width {width}",
                           config=TrainConfig(epochs=last, lr=cfg.lr, batch_size=cfg.batch_size, patience=None))
             for epoch in cfg.checkpoints:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from limitlab import attacks, figures
 from limitlab._modelstate import frozen
@@ -41,6 +41,7 @@ from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.data.transforms import TransformDistribution
 from limitlab.models import TrainConfig, build, fit
+from limitlab.models.hooks import Augment
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
 from limitlab.studies._rules import num, plus
 from limitlab.study import Study, register
@@ -79,16 +80,6 @@ class EOTConfig(Checked):
                                      max_brightness=self.max_brightness, contrast_range=tuple(self.contrast_range))
 
 
-class Augment:
-    """Batch hook: train on freshly transformed copies of each batch (data augmentation)."""
-
-    def __init__(self, dist: TransformDistribution) -> None:
-        self.dist = dist
-
-    def __call__(self, model: nn.Module, x: Tensor, y: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-        return self.dist.sample(len(x), shape=tuple(x.shape[1:]), generator=gen)(x), y
-
-
 LABELS = {"plain": "plain PGD", "eot": "EOT-PGD", "clean (target rate)": "clean digits (target rate)"}
 
 
@@ -110,7 +101,8 @@ class EOT(Study[EOTConfig]):
     def run(self, ctx: Context) -> Result:
         cfg, data, m = self.config, digits(), Metrics()
         dist = cfg.distribution()
-        model = build("cnn")
+        with ctx.seeded_torch("init", "cnn-augmented"):  # the model's own stream
+            model = build("cnn")
         fit(model, data.train, val=data.val, ctx=ctx, config=TrainConfig(epochs=cfg.epochs, eval_train=False),
             batch_hook=Augment(dist), key={"augment": repr(dist)}, description="train cnn (augmented)")
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]

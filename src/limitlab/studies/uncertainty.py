@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from limitlab import figures, ood, uncertainty
@@ -40,9 +39,8 @@ from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.data.ood_sets import OOD_SETS, ood_sets
 from limitlab.data.regression_1d import TRAIN_RANGE, heteroscedastic_1d, truth
-from limitlab.models import TrainConfig, fit
 from limitlab.models.ensemble import train_members
-from limitlab.models.mean_variance import MeanVarianceNet
+from limitlab.models.mean_variance import train_mean_variance
 from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
 from limitlab.studies._rules import mean, num, plus
 from limitlab.study import Study, register
@@ -53,18 +51,13 @@ BAYES = SCORES[1:]
 SOURCE = {"max-softmax": "det", "mc-entropy": "mc", "mc-mi": "mc", "ens-entropy": "ens"}  # whose probabilities
 
 
-def gaussian_nll(out: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of y under N(out[:, 0], out[:, 1]) (the aleatoric loss of Kendall & Gal)."""
-    return F.gaussian_nll_loss(out[:, 0], y, out[:, 1], full=True, reduction=reduction)
-
-
 @dataclass(frozen=True)
 class UncertaintyConfig(Checked):
     constraints: ClassVar = {
-        "num_members": Interval(2), "epochs": Interval(1), "dropout": Interval(0, 1, closed="neither"),
-        "mc_samples": Interval(2), "num_test": Interval(1, 360), "num_ood": Interval(1, 270),
-        "reg_points": Interval(20), "reg_epochs": Interval(1), "reg_dropout": Interval(0, 1, closed="neither"),
-        "reg_mc_samples": Interval(2)}
+        "num_members": Interval(2), "mc_samples": Interval(2), "reg_mc_samples": Interval(2), "epochs": Interval(1),
+        "reg_epochs": Interval(1), "num_test": Interval(1, 360), "num_ood": Interval(1, 270),
+        "reg_points": Interval(20), "dropout": Interval(0, 1, closed="neither"),
+        "reg_dropout": Interval(0, 1, closed="neither")}
     num_members: int = 5
     epochs: int = 10
     dropout: float = 0.25
@@ -134,29 +127,27 @@ class Uncertainty(Study[UncertaintyConfig]):
         """Train the mean-variance net on [-2, 2]; split its MC-dropout variance into aleatoric and epistemic."""
         cfg = self.config
         train = heteroscedastic_1d(cfg.reg_points, generator=ctx.generator("regression"))
-        with ctx.seeded_torch("regression-init"):
-            model = MeanVarianceNet(dropout=cfg.reg_dropout)
-        fit(model, train, ctx=ctx, loss_fn=gaussian_nll, description="train regression",
-            config=TrainConfig(epochs=cfg.reg_epochs, batch_size=32, lr=3e-3, patience=None, eval_train=False))
+        model = train_mean_variance(train, ctx=ctx, dropout=cfg.reg_dropout, epochs=cfg.reg_epochs)
         grid = torch.linspace(-4.0, 4.0, 161).view(-1, 1)
         mu, aleatoric, epistemic = aleatoric_epistemic(model, grid, samples=cfg.reg_mc_samples,
                                                        seed=ctx.derive_seed("regression-mc"))
-        inside = (grid[:, 0] >= TRAIN_RANGE[0]) & (grid[:, 0] <= TRAIN_RANGE[1])
         true_mean, true_std = truth(grid[:, 0])
-        e_in = m.add("epistemic_in", float(epistemic[inside].mean()), "variance", "MC-dropout variance inside").value
-        e_out = m.add("epistemic_out", float(epistemic[~inside].mean()), "variance", "the same outside").value
+        inside = (grid[:, 0] >= TRAIN_RANGE[0]) & (grid[:, 0] <= TRAIN_RANGE[1])
+        e_in, e_out = float(epistemic[inside].mean()), float(epistemic[~inside].mean())
+        m.add("epistemic_in", e_in, "variance", "MC-dropout variance of the mean inside the training range")
+        m.add("epistemic_out", e_out, "variance", "the same outside")
         m.add("epistemic_ratio", e_out / max(e_in, 1e-12), "ratio", "epistemic variance outside / inside")
         m.add("aleatoric_in", float(aleatoric[inside].mean()), "variance", "mean predicted noise variance inside")
         m.add("true_noise_var_in", float((true_std[inside] ** 2).mean()), "variance", "true noise variance inside")
-        m.add("aleatoric_corr", float(torch.corrcoef(torch.stack([aleatoric[inside].sqrt(), true_std[inside]]))[0, 1]),
-              "correlation", "correlation of predicted and true noise std inside")
+        corr = torch.corrcoef(torch.stack([aleatoric[inside].sqrt(), true_std[inside]]))[0, 1]
+        m.add("aleatoric_corr", float(corr), "correlation", "correlation of predicted and true noise std inside")
         return {"x": train.x[:, 0].tolist(), "y": train.y.tolist(), "grid": grid[:, 0].tolist(), "mu": mu.tolist(),
                 "aleatoric": aleatoric.tolist(), "epistemic": epistemic.tolist(), "true_mean": true_mean.tolist()}
 
     def judge(self, m: MetricValues) -> Verdict:
         ood_conf, base = mean(m[f"conf_{n}"] for n in OOD_SETS), m["mean_auroc_max-softmax"]
-        best = max((s for s in BAYES if m[f"mean_auroc_{s}"] is not None), key=lambda s: m[f"mean_auroc_{s}"],
-                   default=BAYES[0])
+        means = {s: m[f"mean_auroc_{s}"] for s in BAYES if m[f"mean_auroc_{s}"] is not None}
+        best = max(means, key=means.get, default=BAYES[0])  # type: ignore[arg-type]
         aurocs = {n: [m[f"auroc_{s}_{n}"] for s in SCORES] for n in OOD_SETS}
         reached = {n: None if None in v else max(v) for n, v in aurocs.items()}  # the best score's AUROC per set
         hardest = min((n for n in OOD_SETS if reached[n] is not None), key=reached.get, default=None)
@@ -204,7 +195,7 @@ class Uncertainty(Study[UncertaintyConfig]):
             Figure("ood-auroc", "OOD detection AUROC per score and set", [figures.bars(list(OOD_SETS), [
                 {"label": s, "values": [m[f"auroc_{s}_{n}"].value for n in OOD_SETS]} for s in SCORES],
                 ylabel="AUROC (0.5 = chance)", ylim=(0.0, 1.2))],
-                caption="Higher is better. max-softmax: the model alone; mc-*: MC dropout; ens-entropy: deep ensemble."),
+                caption="Higher is better. max-softmax: the model alone; mc-*: MC dropout; ens-entropy: ensemble."),
             Figure("rejection", "Accuracy vs rejection on the test digits", [
                 figures.lines([figures.series(s, *curves[s]) for s in SCORES], ylabel="accuracy on the kept inputs",
                               xlabel="fraction rejected (most uncertain first)")],

@@ -28,3 +28,4 @@ def aleatoric_epistemic(model: nn.Module, x: Tensor, *, samples: int, seed: int 
         raise IncompatibleModelError(f"the model outputs {out.shape[-1]} values per input; expected 2 (mean, "
                                      "variance), e.g. limitlab.models.mean_variance.MeanVarianceNet")
     return Decomposition(out[..., 0].mean(0), out[..., 1].mean(0), out[..., 0].var(0))
+
