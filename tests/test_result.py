@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from limitlab.figures import lines, series
-from limitlab.result import Figure, Metric, Result, Table, to_plain
+from limitlab.result import Figure, Metric, Result, Table, every, fmt, to_plain
 
 
 def test_round_trip_is_lossless():
@@ -36,3 +36,10 @@ def test_metric_over_seeds_is_the_mean_and_sample_standard_deviation():
     assert m.spread == pytest.approx(((4 / 3) ** 2 + (1 / 3) ** 2 + (5 / 3) ** 2) ** 0.5 / 2 ** 0.5)  # n - 1
     assert m.values == [1.0, 2.0, 4.0] and m.unit == "fraction"
     assert Metric.over_seeds([0.5]).spread is None
+
+
+def test_every_and_fmt_say_not_measured():
+    assert every([True, True]) is True
+    assert every([True, None]) is None  # not measured: never holds, never a measured failure
+    assert every([None, False]) is False
+    assert fmt(0.256, ".0%") == "26%" and fmt(None, ".0%") == "n/a"

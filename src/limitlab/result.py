@@ -107,6 +107,20 @@ def at_most(value: float | None, threshold: float | None, *, noise: float | None
     return threshold - value > noise if noise is not None else value <= threshold
 
 
+def every(parts: Iterable[bool | None]) -> bool | None:
+    """A part made of several comparisons, None-safe: False if any is False (a measured failure), else None
+    if any was not measured, else True."""
+    parts = list(parts)
+    if any(p is False for p in parts):
+        return False
+    return None if any(p is None for p in parts) else True
+
+
+def fmt(value: float | None, spec: str = "g") -> str:
+    """A number for an evidence sentence, `format(value, spec)`; "n/a" when it was not measured."""
+    return "n/a" if value is None else format(value, spec)
+
+
 class Metrics(dict):
     """The one form of a study's metrics: name -> `Metric`, filled with `add`.
 
