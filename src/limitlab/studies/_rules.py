@@ -1,33 +1,20 @@
-"""Small None-safe helpers for a study's `judge`: a metric that was not measured is None, never a crash.
+"""None-safe arithmetic for a study's `judge`: a threshold built from a metric that was not measured is None.
 
-    parts = {"flip": all_of([at_most(eps, 0.3), at_most(pgd, half)])}   # None if any side is None
-    text = f"PGD accuracy {num(m['acc'], '.1%')}"                        # "23.3%" or "n/a"
+    at_most(pgd, times(clean, 0.5))       # None (never holds) when clean accuracy was not measured
+(`limitlab.result` has the comparisons `at_least` / `at_most`, `every` and `fmt`.)
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 
-def num(value: float | None, spec: str = ".3f") -> str:
-    """`value` formatted with `spec`, or "n/a" when it was not measured."""
-    return "n/a" if value is None else format(value, spec)
-
-
-def all_of(checks: Iterable[bool | None]) -> bool | None:
-    """True if every check holds, False if one is False, None if none is False but one was not measured."""
-    checks = list(checks)
-    if False in checks:
-        return False
-    return None if None in checks else True
-
-
 def plus(value: float | None, delta: float) -> float | None:
-    """value + delta, None-safe (a threshold built from a measured number)."""
+    """value + delta, or None."""
     return None if value is None else value + delta
 
 
 def times(value: float | None, factor: float) -> float | None:
-    """value * factor, None-safe."""
+    """value * factor, or None."""
     return None if value is None else value * factor
 
 

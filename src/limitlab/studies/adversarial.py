@@ -37,8 +37,8 @@ from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.hooks import PGDTraining
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
-from limitlab.studies._rules import all_of, num, plus, times
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
+from limitlab.studies._rules import plus, times
 from limitlab.study import Study, register
 
 
@@ -161,19 +161,19 @@ class Adversarial(Study[AdversarialConfig]):
     def judge(self, m: MetricValues) -> Verdict:
         cfg, p = self.config, self.config.models[-1]
         clean, pgd, noise, eps = m[f"clean_acc_{p}"], m[f"acc_pgd-inf_{p}"], m[f"acc_noise-sign_{p}"], m["headline_eps"]
-        parts = {"flip": all_of([at_most(eps, cfg.max_small_eps), at_most(pgd, times(clean, 0.5)),
+        parts = {"flip": every([at_most(eps, cfg.max_small_eps), at_most(pgd, times(clean, 0.5)),
                                  at_least(noise, times(clean, 0.9))]),
                  "confident": at_least(m["wrong_confidence"], 0.5),
-                 "iterate": all_of(at_most(m[f"acc_pgd-inf_{n}"], plus(m[f"acc_fgsm_{n}"], 0.01)) for n in cfg.models),
+                 "iterate": every(at_most(m[f"acc_pgd-inf_{n}"], plus(m[f"acc_fgsm_{n}"], 0.01)) for n in cfg.models),
                  "targeted": at_least(m["targeted_success"], 0.5)}
-        text = (f"At eps={num(eps, 'g')} (L-inf, pixels in [0, 1]), PGD takes the {p} from {num(clean, '.1%')} to "
-                f"{num(pgd, '.1%')} accuracy (random sign noise of that size: {num(noise, '.1%')}; FGSM: "
-                f"{num(m[f'acc_fgsm_{p}'], '.1%')}); wrong answers at {num(m['wrong_confidence'], '.0%')} mean "
-                f"confidence; targeted success {num(m['targeted_success'], '.0%')}")
+        text = (f"At eps={fmt(eps, 'g')} (L-inf, pixels in [0, 1]), PGD takes the {p} from {fmt(clean, '.1%')} to "
+                f"{fmt(pgd, '.1%')} accuracy (random sign noise of that size: {fmt(noise, '.1%')}; FGSM: "
+                f"{fmt(m[f'acc_fgsm_{p}'], '.1%')}); wrong answers at {fmt(m['wrong_confidence'], '.0%')} mean "
+                f"confidence; targeted success {fmt(m['targeted_success'], '.0%')}")
         if cfg.adv_train:
-            parts["remedy"] = all_of([at_least(m["robust_gain"], 0.2), at_least(m["clean_cost"], 0.0, noise=0.0)])
-            text += (f"; adversarial training: PGD accuracy {num(pgd, '.1%')} -> {num(m['robust_pgd_acc'], '.1%')}, "
-                     f"clean {num(clean, '.1%')} -> {num(m['robust_clean_acc'], '.1%')}")
+            parts["remedy"] = every([at_least(m["robust_gain"], 0.2), at_least(m["clean_cost"], 0.0, noise=0.0)])
+            text += (f"; adversarial training: PGD accuracy {fmt(pgd, '.1%')} -> {fmt(m['robust_pgd_acc'], '.1%')}, "
+                     f"clean {fmt(clean, '.1%')} -> {fmt(m['robust_clean_acc'], '.1%')}")
         return Verdict.combine(parts, text, decisive=("flip",))
 
     def figures(self, curves, model, x, x_adv, pred, conf, success, eps: float) -> list[Figure]:

@@ -38,8 +38,7 @@ from limitlab.data import digits
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ensemble import train_members
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
-from limitlab.studies._rules import num
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, fmt
 from limitlab.study import Study, register
 
 
@@ -156,12 +155,12 @@ class Calibration(Study[CalibrationConfig]):
                                                                    noise=0.0),
                  "temperature scaling halving ECE": None if same_acc is None else (
                      same_acc and at_most(m["ece_ts"], ece_half))}
-        text = (f"Width-{cfg.widths[-1]} MLP after {last} epochs: ECE {num(m['ece'])} (after {first} epochs: "
-                f"{num(m['ece_first'])}; sampling error +-{num(m['ece_se'])}), fitted T = "
-                f"{num(m['temperature'], '.2f')} (after {first}: {num(m['temperature_first'], '.2f')}); temperature "
-                f"scaling: ECE {num(m['ece_ts'])}, NLL {num(m['nll'])} -> {num(m['nll_ts'])}, accuracy "
-                f"{num(m['acc'], '.1%')} -> {num(m['acc_ts'], '.1%')}; CNN: ECE {num(m['cnn_ece'])} -> "
-                f"{num(m['cnn_ece_ts'])} (T = {num(m['cnn_temperature'], '.2f')})")
+        text = (f"Width-{cfg.widths[-1]} MLP after {last} epochs: ECE {fmt(m['ece'], '.3f')} (after {first} epochs: "
+                f"{fmt(m['ece_first'], '.3f')}; sampling error +-{fmt(m['ece_se'], '.3f')}), fitted T = "
+                f"{fmt(m['temperature'], '.2f')} (after {first}: {fmt(m['temperature_first'], '.2f')}); temperature "
+                f"scaling: ECE {fmt(m['ece_ts'], '.3f')}, NLL {fmt(m['nll'], '.3f')} -> {fmt(m['nll_ts'], '.3f')}, "
+                f"accuracy {fmt(m['acc'], '.1%')} -> {fmt(m['acc_ts'], '.1%')}; CNN: ECE {fmt(m['cnn_ece'], '.3f')} -> "
+                f"{fmt(m['cnn_ece_ts'], '.3f')} (T = {fmt(m['cnn_temperature'], '.2f')})")
         if at_most(m["max_temperature_last"], 1.0):
             return Verdict("fails", text + ". No over-confidence: every fitted T <= 1.")
         return Verdict.combine(parts, text)

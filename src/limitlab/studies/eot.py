@@ -42,8 +42,8 @@ from limitlab.data import digits
 from limitlab.data.transforms import TransformDistribution
 from limitlab.models import TrainConfig, build, fit
 from limitlab.models.hooks import Augment
-from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most
-from limitlab.studies._rules import num, plus
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most, fmt
+from limitlab.studies._rules import plus
 from limitlab.study import Study, register
 
 
@@ -146,11 +146,11 @@ class EOT(Study[EOTConfig]):
         e_id, e_t = m["success_eot_identity"], m["success_eot_transformed"]
         parts = {"valid": at_least(m["clean_acc_transformed"], 0.9), "works": at_least(p_id, 0.8),
                  "fragile": at_most(p_t, plus(p_id, -0.2)), "robust": at_least(e_t, plus(p_t, 0.2))}
-        text = (f"Targeted success untransformed: plain {num(p_id, '.0%')}, EOT {num(e_id, '.0%')}; under fresh "
-                f"transformations: plain {num(p_t, '.0%')}, EOT {num(e_t, '.0%')} (clean images hit the target "
-                f"{num(m['clean_target_rate'], '.0%')}, and keep {num(m['clean_acc_transformed'], '.0%')} accuracy); "
-                f"L2 size plain {num(m['l2_plain'], '.2f')} vs EOT {num(m['l2_eot'], '.2f')}; cost "
-                f"{num(m['grad_evals_eot'], '.0f')} vs {num(m['grad_evals_plain'], '.0f')} gradient evaluations per "
+        text = (f"Targeted success untransformed: plain {fmt(p_id, '.0%')}, EOT {fmt(e_id, '.0%')}; under fresh "
+                f"transformations: plain {fmt(p_t, '.0%')}, EOT {fmt(e_t, '.0%')} (clean images hit the target "
+                f"{fmt(m['clean_target_rate'], '.0%')}, and keep {fmt(m['clean_acc_transformed'], '.0%')} accuracy); "
+                f"L2 size plain {fmt(m['l2_plain'], '.2f')} vs EOT {fmt(m['l2_eot'], '.2f')}; cost "
+                f"{fmt(m['grad_evals_eot'], '.0f')} vs {fmt(m['grad_evals_plain'], '.0f')} gradient evaluations per "
                 "input")
         # A failed gate (transformations the model cannot handle, an attack too weak) leaves the claim untested.
         gates = parts["valid"] and parts["works"]

@@ -42,8 +42,8 @@ from limitlab.context import Context
 from limitlab.data import digits
 from limitlab.models import predict_logits
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
-from limitlab.studies._rules import all_of, num, plus
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
+from limitlab.studies._rules import plus
 from limitlab.study import Study, register
 
 MARGIN = 0.05  # AUC margin over the random ordering for "faithful" (fixed with the rule above)
@@ -119,17 +119,17 @@ class Interpretability(Study[InterpretabilityConfig]):
     def judge(self, m: MetricValues) -> Verdict:
         d, dr = m["deletion_auc_grad-cam"], m["deletion_auc_random"]
         i, ir = m["insertion_auc_grad-cam"], m["insertion_auc_random"]
-        faithful = all_of([at_most(d, plus(dr, -MARGIN)), at_least(i, plus(ir, MARGIN))])
+        faithful = every([at_most(d, plus(dr, -MARGIN)), at_least(i, plus(ir, MARGIN))])
         checked = [n for n in METHODS if m[f"rank_corr_all_{n}"] is not None]
         fails = [n for n in checked if m[f"rank_corr_all_{n}"] >= SANITY]
         passes = [n for n in checked if n not in fails]
-        corr = ", ".join(f"{n} {num(m[f'rank_corr_all_{n}'], '.2f')}" for n in METHODS)
-        text = (f"Grad-CAM deletion AUC {num(d, '.2f')} vs random {num(dr, '.2f')}, insertion {num(i, '.2f')} vs "
-                f"{num(ir, '.2f')}; rank correlation after randomizing every layer: {corr} (fail at >= {SANITY}: "
+        corr = ", ".join(f"{n} {fmt(m[f'rank_corr_all_{n}'], '.2f')}" for n in METHODS)
+        text = (f"Grad-CAM deletion AUC {fmt(d, '.2f')} vs random {fmt(dr, '.2f')}, insertion {fmt(i, '.2f')} vs "
+                f"{fmt(ir, '.2f')}; rank correlation after randomizing every layer: {corr} (fail at >= {SANITY}: "
                 f"{', '.join(fails) or 'none'})")
         if "deletion_auc_image" in m:
-            text += (f"; the model-free control (pixels by ink) scores deletion {num(m['deletion_auc_image'], '.2f')}, "
-                     f"insertion {num(m['insertion_auc_image'], '.2f')}")
+            text += (f"; the model-free control (pixels by ink) scores deletion {fmt(m['deletion_auc_image'], '.2f')}, "
+                     f"insertion {fmt(m['insertion_auc_image'], '.2f')}")
         mixed = bool(fails and passes) if len(checked) == len(METHODS) else None
         return Verdict.combine({"faithful": faithful, "mixed": mixed}, text, decisive=("faithful",), missing={
             "faithful": f"Grad-CAM's ordering is not {MARGIN} AUC better than random on both curves.",

@@ -41,8 +41,8 @@ from limitlab.data.ood_sets import OOD_SETS, ood_sets
 from limitlab.data.regression_1d import TRAIN_RANGE, heteroscedastic_1d, truth
 from limitlab.models.ensemble import train_members
 from limitlab.models.mean_variance import train_mean_variance
-from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most
-from limitlab.studies._rules import mean, num, plus
+from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, fmt
+from limitlab.studies._rules import mean, plus
 from limitlab.study import Study, register
 from limitlab.uncertainty.regression import aleatoric_epistemic
 from limitlab.uncertainty.scores import SCORES, uncertainty_scores
@@ -155,11 +155,11 @@ class Uncertainty(Study[UncertaintyConfig]):
                  "imperfect": at_most(reached.get(hardest), 0.99, noise=0.0),
                  "epistemic": at_least(m["epistemic_ratio"], 2)}
         not_beaten = [n for n in OOD_SETS if at_most(m[f"auroc_mc-entropy_{n}"], m[f"auroc_max-softmax_{n}"])]
-        text = (f"Mean max softmax {num(ood_conf, '.2f')} on OOD inputs (test digits {num(m['conf_test'], '.2f')}, "
-                f"rotated {num(m['conf_rotated'], '.2f')}); mean AUROC max softmax {num(base)} vs {best} "
-                f"{num(m[f'mean_auroc_{best}'])} (MC entropy {num(m['mean_auroc_mc-entropy'])}, ensemble "
-                f"{num(m['mean_auroc_ens-entropy'])}); hardest set {hardest or 'n/a'}; regression epistemic "
-                f"variance {num(m['epistemic_ratio'], '.2f')}x larger outside the training range")
+        text = (f"Mean max softmax {fmt(ood_conf, '.2f')} on OOD inputs (test digits {fmt(m['conf_test'], '.2f')}, "
+                f"rotated {fmt(m['conf_rotated'], '.2f')}); mean AUROC max softmax {fmt(base, '.3f')} vs {best} "
+                f"{fmt(m[f'mean_auroc_{best}'], '.3f')} (MC entropy {fmt(m['mean_auroc_mc-entropy'], '.3f')}, ensemble "
+                f"{fmt(m['mean_auroc_ens-entropy'], '.3f')}); hardest set {hardest or 'n/a'}; regression epistemic "
+                f"variance {fmt(m['epistemic_ratio'], '.2f')}x larger outside the training range")
         if not_beaten:
             text += f"; MC-dropout entropy does not beat max softmax on {', '.join(not_beaten)}"
         return Verdict.combine(parts, text, decisive=("confident", "better"))
