@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from limitlab.attacks.suite import ATTACKS, attack
+from limitlab.attacks.suite import ATTACKS, attack, halving_eps
 from limitlab.errors import ConfigError
 from tests.helpers import small_cnn
 
@@ -29,3 +29,12 @@ def test_eps_zero_is_the_input_and_names_are_checked():
         attack("pgd", small_cnn(), x, y, eps=0.1, steps=3, step_ratio=2.5)
     with pytest.raises(ConfigError, match="cannot be targeted"):
         attack("noise-sign", small_cnn(), x, y, eps=0.1, steps=3, step_ratio=2.5, targeted=True)
+
+
+def test_halving_eps_is_the_smallest_that_halves_accuracy():
+    grid = (0.0, 0.05, 0.1, 0.2)
+    assert halving_eps(grid, [0.9, 0.7, 0.45, 0.1]) == 0.1  # 0.45 <= 0.9 / 2
+    assert halving_eps(grid, [0.9, 0.8, 0.7, 0.6]) == 0.2  # never halved: the largest
+    assert halving_eps((0.1, 0.0, 0.05), [0.3, 0.9, 0.5]) == 0.1  # any order
+    with pytest.raises(ConfigError, match="one accuracy per eps"):
+        halving_eps(grid, [0.9])

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from limitlab.attacks.targeted import mean_off_diagonal, targeted_success
+from limitlab.attacks.targeted import mean_off_diagonal, targeted_success, targeted_sweep
 from limitlab.errors import DataError
 
 
@@ -45,3 +45,20 @@ def test_bad_labels_raise():
     with pytest.raises(DataError, match="labels in \\[0, 10\\)"):
         targeted_success(ReadsPixel(), torch.zeros(2, 1, 8, 8), torch.tensor([0, 12]), attack=write_target_if_even,
                          num_classes=10)
+
+
+def test_sweep_pools_each_target_over_the_inputs_of_other_classes():
+    y = torch.tensor([1, 1, 1, 3, 8])
+    x = torch.zeros(5, 1, 8, 8)
+    x[:, 0, 0, 0] = y.float() / 10
+
+    def attack(model, xs, target, eps):  # even targets succeed once eps >= 0.2; nothing succeeds below
+        return write_target_if_even(model, xs, target) if eps >= 0.2 else xs
+
+    sweep = targeted_sweep(ReadsPixel(), x, y, attack=attack, eps_grid=[0.1, 0.2], num_classes=10)
+    assert sweep.counts == [5, 2, 5, 4, 5, 5, 5, 5, 4, 5]  # inputs not of class t
+    assert sweep.per_target[0] == [0.0] * 10 and sweep.mean(0) == 0.0
+    assert sweep.per_target[1] == [1.0, 0, 1.0, 0, 1.0, 0, 1.0, 0, 1.0, 0]
+    assert sweep.weakest(1) == 1  # the first odd target
+    # The matrix mean weighs each (true, target) pair alike; the pooled rate weighs each input alike.
+    assert sweep.mean(1) == pytest.approx((5 + 5 + 4) / 27)

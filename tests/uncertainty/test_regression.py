@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from limitlab.errors import IncompatibleModelError
-from limitlab.uncertainty.regression import aleatoric_epistemic
+from limitlab.uncertainty.regression import aleatoric_epistemic, epistemic_ratio
 
 
 class DroppedInput(nn.Module):
@@ -31,3 +31,15 @@ def test_a_model_without_a_variance_output_is_refused():
     model = nn.Sequential(nn.Dropout(0.1), nn.Linear(1, 3))
     with pytest.raises(IncompatibleModelError, match="expected 2"):
         aleatoric_epistemic(model, torch.zeros(4, 1), samples=3)
+
+
+def test_epistemic_ratio_and_its_bootstrap():
+    gen = torch.Generator().manual_seed(0)
+    outside = torch.tensor([False, False, True, True])
+    means = torch.randn(400, 4, generator=gen, dtype=torch.float64) * torch.tensor([1.0, 1.0, 2.0, 2.0])
+    ratio, boot = epistemic_ratio(means, outside, num=200, generator=gen)
+    assert ratio == pytest.approx(4.0, rel=0.15)  # variance 4 outside, 1 inside
+    assert boot.shape == (200,) and float(boot.mean()) == pytest.approx(ratio, rel=0.05)
+    # Fewer passes, more Monte Carlo noise.
+    _, few = epistemic_ratio(means[:20], outside, num=200, generator=gen)
+    assert float(few.std()) > 2 * float(boot.std())

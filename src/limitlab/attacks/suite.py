@@ -1,4 +1,4 @@
-"""Attacks by name at one budget: L-inf attacks at eps, L2 attacks at the matching L2 size eps * sqrt(d).
+"""Attacks by name at one budget (L-inf at eps, L2 at the matching eps * sqrt(d)), over a grid, at a headline eps.
 
 Goodfellow, Shlens, Szegedy. ICLR 2015, arXiv:1412.6572 (the gradient step, FGSM, random noise of the
 same size). Madry et al. ICLR 2018, arXiv:1706.06083 (PGD, with and without random start). An L-inf
@@ -9,14 +9,18 @@ PGD takes `steps` steps of `step_ratio` * size / steps (Madry et al. use 40 step
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from limitlab._modelstate import frozen
 from limitlab.attacks.fgsm import fgsm
 from limitlab.attacks.gradient_step import gradient_step
 from limitlab.attacks.noise import random_l2, random_sign
 from limitlab.attacks.pgd import pgd
+from limitlab.attacks.restarts import pgd_restarts
 from limitlab.errors import ConfigError
 
 ATTACKS = ("gradient-l2", "fgsm", "pgd-inf", "pgd-inf-rs", "pgd-l2", "pgd-l2-rs", "noise-sign", "noise-l2")
@@ -46,3 +50,49 @@ def attack(name: str, model: nn.Module, x: Tensor, y: Tensor, *, eps: float, ste
     if name == "noise-sign":
         return random_sign(x, eps=eps, bounds=bounds, generator=generator)
     return random_l2(x, eps=eps2, bounds=bounds, generator=generator)
+
+
+def sweep(model: nn.Module, x: Tensor, y: Tensor, *, eps_grid: Sequence[float], steps: int, step_ratio: float,
+          generator: Callable[[str, float], torch.Generator | None] = lambda name, eps: None) -> dict[str, list[float]]:
+    """Accuracy under every attack of `ATTACKS` at every eps of `eps_grid`; `generator(attack, eps)` gives each
+    (attack, eps) its own random stream (random starts, noise)."""
+    out = {}
+    for name in ATTACKS:
+        out[name] = []
+        for eps in eps_grid:
+            adv = attack(name, model, x, y, eps=eps, steps=steps, step_ratio=step_ratio, generator=generator(name, eps))
+            with frozen(model), torch.no_grad():
+                out[name].append(float((model(adv).argmax(1) == y).float().mean()))
+    return out
+
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Per-input correctness (0/1, float64) at one eps under each attack, and PGD's examples."""
+
+    correct: dict[str, Tensor]  # "clean", "fgsm", "noise-sign", "pgd-inf"
+    pgd_examples: Tensor
+
+
+def headline(model: nn.Module, x: Tensor, y: Tensor, *, eps: float, steps: int, restarts: int,
+             generator: Callable[[str], torch.Generator]) -> Headline:
+    """Clean, FGSM, random sign noise, and PGD as Madry et al. evaluate it: `steps` steps of (4/3) eps / steps
+    (their 0.01 at eps 0.3 over 40 steps) from a random start, worst of `restarts`."""
+    adv = {"clean": x, "fgsm": fgsm(model, x, y, eps=eps), "noise-sign": random_sign(x, eps=eps,
+                                                                                       generator=generator("noise")),
+           "pgd-inf": pgd_restarts(model, x, y, eps=eps, step_size=4 / 3 * eps / steps, steps=steps,
+                                   restarts=restarts, generator=generator("pgd"))}
+    with frozen(model), torch.no_grad():
+        return Headline({name: (model(v).argmax(1) == y).double() for name, v in adv.items()}, adv["pgd-inf"])
+
+
+def halving_eps(eps_grid: Sequence[float], accuracy: Sequence[float]) -> float:
+    """The smallest eps > 0 of the grid at which `accuracy` (one per eps) is at most half the accuracy at eps 0;
+    the largest eps if none is (or if the grid has no 0). The catalog's pitfall: read the headline eps off the
+    curve, since a published eps means something else on other data."""
+    if len(eps_grid) != len(accuracy):
+        raise ConfigError(f"{len(eps_grid)} eps for {len(accuracy)} accuracies; expected one accuracy per eps")
+    clean = accuracy[list(eps_grid).index(0.0)] if 0.0 in eps_grid else None
+    halves = [e for e, acc in sorted(zip(eps_grid, accuracy)) if e > 0 and clean is not None and acc <= clean / 2]
+    return (halves or [max(eps_grid)])[0]

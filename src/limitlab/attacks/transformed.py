@@ -3,7 +3,9 @@
 Athalye, Engstrom, Ilyas, Kwok. Synthesizing robust adversarial examples. ICML 2018, arXiv:1707.07397:
 an adversarial example is robust to a distribution of transformations T when the model still assigns
 the target class to t(x_adv) for fresh draws t ~ T (never the ones the attack optimized over). Each
-input is transformed `draws` times, independently; the rate is over all (input, draw) pairs.
+input is transformed `draws` times, independently; the result is each input's rate over its draws, so a
+caller can average it and compute its standard error over inputs (the draws of one input are not independent
+evidence about the attack).
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from limitlab.errors import ConfigError, DataError
 
 
 def rate_under_transform(model: nn.Module, x: Tensor, label: Tensor, *, transform: TransformDistribution,
-                         draws: int, generator: torch.Generator | None = None) -> float:
-    """Fraction of (input, draw) pairs the model classifies as `label` after a fresh transformation."""
+                         draws: int, generator: torch.Generator | None = None) -> Tensor:
+    """Per input (N,), the fraction of `draws` fresh transformations the model classifies as `label`."""
     if draws < 1:
         raise ConfigError(f"draws={draws}; expected >= 1")
     if label.shape != x.shape[:1]:
@@ -25,4 +27,5 @@ def rate_under_transform(model: nn.Module, x: Tensor, label: Tensor, *, transfor
     reps = x.repeat(draws, *([1] * (x.dim() - 1)))
     views = transform.sample(len(reps), shape=tuple(x.shape[1:]), generator=generator)(reps)
     with frozen(model), torch.no_grad():
-        return float((model(views).argmax(1) == label.repeat(draws)).float().mean())
+        hits = (model(views).argmax(1) == label.repeat(draws)).double()
+    return hits.view(draws, len(x)).mean(0)

@@ -31,3 +31,8 @@ def explainers(target: Tensor, *, layer: str, ig_steps: int) -> dict[str, Explai
         "grad-x-input": lambda m, x: gradient_x_input(m, x, target=target).sum(1),
         "integrated-gradients": lambda m, x: integrated_gradients(m, x, target=target, steps=ig_steps).sum(1),
     }
+
+
+def unit_max(maps: Tensor) -> Tensor:
+    """Each (H, W) map of a batch divided by its own maximum: for drawing maps of different scales alike."""
+    return maps / maps.flatten(1).max(1).values.clamp_min(1e-12).view(-1, 1, 1)
