@@ -38,3 +38,21 @@ def test_halving_eps_is_the_smallest_that_halves_accuracy():
     assert halving_eps((0.1, 0.0, 0.05), [0.3, 0.9, 0.5]) == 0.1  # any order
     with pytest.raises(ConfigError, match="one accuracy per eps"):
         halving_eps(grid, [0.9])
+
+
+def test_headline_pgd_is_the_worst_of_both_schedules_per_input():
+    from limitlab.attacks.suite import headline
+
+    model = small_cnn().eval()
+    x = torch.rand(64, 1, 8, 8)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    out = headline(model, x, y, eps=0.03, steps=8, restarts=2, short_steps=4, short_ratio=2.5,
+                   generator=lambda name: torch.Generator().manual_seed(len(name)))
+    c = out.correct
+    assert c["clean"].tolist() == [1.0] * 64
+    torch.testing.assert_close(c["pgd-inf"], torch.minimum(c["pgd-madry"], c["pgd-short"]))
+    with torch.no_grad():  # the examples are those that fool the model wherever either schedule did
+        fooled = model(out.pgd_examples).argmax(1) != y
+    assert torch.equal(fooled, c["pgd-inf"] == 0)
+    assert float((out.pgd_examples - x).abs().max()) <= 0.03 + 1e-6

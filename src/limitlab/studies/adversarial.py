@@ -7,9 +7,10 @@ Sources: 001 (the panda read as a gibbon), 002 (x <- x + eta dJ/dx), 003.
 Protocol: logistic regression, an MLP and the reference digits CNN; on the test digits, the attacks of
 `limitlab.attacks.suite` over a grid of eps; the headline eps is the smallest at which PGD halves the primary
 model's clean accuracy (8x8 pixels are coarse), unless `eps` fixes it. There every model meets FGSM, sign noise and
-PGD as strong as Madry et al.'s (40 steps of eps/30, random start, worst of `restarts`). Targeted PGD turns
-`num_targeted` digits towards every other class at each grid eps. Remedy: the primary model trained on PGD examples
-at the headline eps, and its control (`limitlab.models.adversarial`).
+PGD at its strongest: per digit the worst of Madry et al.'s schedule (40 steps of eps/30, random start, worst of
+`restarts`) and the sweep's (`pgd_steps` longer steps, which on these small models is often the stronger). Targeted
+PGD turns `num_targeted` digits towards every other class at each grid eps. Remedy: the primary model trained on PGD
+examples at the headline eps, and its control (`limitlab.models.adversarial`).
 
 Verdict: m is the primary model (the last of `models`); a comparison holds only when its margin exceeds the noise
 floor (two standard errors on the test digits: binomial for an accuracy, paired for a difference) and, over seeds,
@@ -105,6 +106,7 @@ class Adversarial(Study[AdversarialConfig]):
             models["robust"], models["standard"] = adversarial_pair(ctx, p, eps=eps, steps=cfg.adv_steps,
                                                                     epochs=cfg.adv_epochs)
         at = {name: headline(model, x, y, eps=eps, steps=cfg.strong_steps, restarts=cfg.restarts,
+                             short_steps=cfg.pgd_steps, short_ratio=cfg.step_ratio,
                              generator=lambda kind, name=name: ctx.generator("headline", kind, name))
               for name, model in ctx.progress.track(models.items(), description="strong PGD")}
         ok = {name: h.correct for name, h in at.items()}  # per-digit correctness: accuracies and paired gaps
