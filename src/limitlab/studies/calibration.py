@@ -54,7 +54,7 @@ class CalibrationConfig(Checked):
         "num_members": Interval(2), "member_epochs": Interval(1), "mc_samples": Interval(2)}
     widths: tuple[int, ...] = (32, 128, 512)
     checkpoints: tuple[int, ...] = (1, 2, 3, 5, 8, 12, 20, 30, 50, 80)  # epochs at which the weights are read
-    num_bootstrap: int = 50  # validation resamples for T's noise floor
+    num_bootstrap: int = 30  # validation resamples for T's noise floor
     num_floor: int = 500  # label draws for ECE's noise floor
     bins: int = 15
     lr: float = 1e-3
@@ -193,7 +193,7 @@ class Calibration(Study[CalibrationConfig]):
                        "proportional to the number of test images in its bin: most sit in the top bin."),
                 Figure("ece-vs-training", "Calibration over training length and width", [
                     figures.lines(series[key], title=title, xlabel="epochs", ylabel=title, xscale="log", vspans=mark,
-                                  hlines=level[key])
+                                  hlines=level[key], yscale="log" if key == "ece" else "linear")
                     for key, title in (("ece", "test ECE"), ("temperature", "fitted temperature"),
                                        ("val_nll", "validation NLL"))],
                     caption="One training run per width, read at several lengths. The dashed ECE level: what a "

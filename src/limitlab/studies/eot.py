@@ -53,11 +53,11 @@ class EOTConfig(Checked):
     constraints: ClassVar = {
         "epochs": Interval(1), "num_test": Interval(1, 360), "eps": Interval(0, 1, closed="right"),
         "steps": Interval(1), "eot_samples": Interval(1), "num_draws": Interval(2), "num_examples": Interval(1)}
-    epochs: int = 30
-    num_test: int = 200  # the digits test set has 360 images
+    epochs: int = 15
+    num_test: int = 100  # the digits test set has 360 images
     eps: float = 0.3  # Madry et al.'s MNIST budget; targeted PGD needs it on digits
-    steps: int = 40
-    eot_samples: int = 30
+    steps: int = 25
+    eot_samples: int = 16
     num_draws: int = 20
     max_shift: float = 1.0
     max_rotation: float = 30.0

@@ -67,7 +67,7 @@ class UncertaintyConfig(Checked):
     reg_epochs: int = 100
     reg_dropout: float = 0.1
     reg_mc_samples: int = 100
-    num_bootstrap: int = 200  # resamples for the noise of the AUROC gap and of the epistemic ratio
+    num_bootstrap: int = 100  # resamples for the noise of the AUROC gap and of the epistemic ratio
 
 
 @register("uncertainty", chapter="uncertainty", sources=("001", "002"))
