@@ -1,8 +1,9 @@
 """The adversarial study's rule on hand-made metrics: each part, its noise floor, and the spread over seeds."""
 import pytest
 
-from limitlab.result import Metric, MetricValues
+from limitlab.result import MetricValues
 from limitlab.studies.adversarial import Adversarial
+from tests.studies.rules import metric_values
 
 GOOD = {"clean_acc_logreg": 0.95, "acc_pgd-inf_logreg": 0.1, "acc_fgsm_logreg": 0.2, "acc_noise-sign_logreg": 0.94,
         "clean_acc_cnn": 0.98, "acc_pgd-inf_cnn": 0.05, "acc_fgsm_cnn": 0.3, "acc_noise-sign_cnn": 0.97,
@@ -15,10 +16,8 @@ NOISE = {"acc_pgd-inf_cnn": 0.02, "acc_noise-sign_cnn": 0.02, "pgd_over_fgsm_log
 
 
 def judge(changes=None, noise=None, spread=None):
-    values = GOOD | (changes or {})
-    floors, spreads = NOISE | (noise or {}), spread or {}
-    metrics = {k: Metric(v, noise=floors.get(k), spread=spreads.get(k)) for k, v in values.items()}
-    return Adversarial.configure(overrides={"models": "logreg,cnn"}).judge(MetricValues(metrics))
+    study = Adversarial.configure(overrides={"models": "logreg,cnn"})
+    return study.judge(metric_values(GOOD | (changes or {}), NOISE | (noise or {}), spread))
 
 
 def test_rule_holds_when_every_part_holds():
@@ -62,5 +61,5 @@ def test_nothing_measured_is_not_a_pass():
 
 def test_remedy_parts_leave_the_rule_without_adversarial_training():
     study = Adversarial.configure(overrides={"models": "logreg,cnn", "adv_train": "false"})
-    verdict = study.judge(MetricValues({k: Metric(v, noise=NOISE.get(k)) for k, v in GOOD.items()}))
+    verdict = study.judge(metric_values(GOOD, NOISE))
     assert verdict.status == "holds" and "adversarial training" not in verdict.evidence

@@ -2,8 +2,9 @@
 validation epoch, and scaling judged by NLL and by ECE against a calibrated predictor's floor."""
 import pytest
 
-from limitlab.result import Metric, MetricValues
+from limitlab.result import MetricValues
 from limitlab.studies.calibration import Calibration
+from tests.studies.rules import metric_values
 
 GOOD = {"temperature": 1.9, "temperature_best": 1.3, "temperature_growth": 0.6, "best_epoch": 12,
         "ece": 0.017, "ece_ts": 0.015, "ece_ts_limit": 0.03, "nll": 0.19, "nll_ts": 0.13, "nll_gain": 0.06,
@@ -13,9 +14,7 @@ NOISE = {"temperature": 0.2, "temperature_growth": 0.2, "nll_gain": 0.02, "ece":
 
 
 def judge(changes=None, noise=None, spread=None):
-    floors, spreads = NOISE | (noise or {}), spread or {}
-    return Calibration().judge(MetricValues({k: Metric(v, noise=floors.get(k), spread=spreads.get(k))
-                                             for k, v in (GOOD | (changes or {})).items()}))
+    return Calibration().judge(metric_values(GOOD | (changes or {}), NOISE | (noise or {}), spread))
 
 
 def test_rule_holds_when_every_part_holds():

@@ -2,8 +2,9 @@
 import pytest
 
 from limitlab.errors import ConfigError
-from limitlab.result import Metric, MetricValues
+from limitlab.result import MetricValues
 from limitlab.studies.eot import EOT
+from tests.studies.rules import metric_values
 
 GOOD = {"success_plain_identity": 0.97, "success_plain_transformed": 0.65, "success_eot_identity": 0.95,
         "success_eot_transformed": 0.76, "plain_drop": 0.32, "eot_gain": 0.11, "clean_target_rate": 0.01,
@@ -13,9 +14,7 @@ NOISE = {"success_plain_identity": 0.03, "success_eot_transformed": 0.05, "plain
 
 
 def judge(changes=None, noise=None, spread=None):
-    floors, spreads = NOISE | (noise or {}), spread or {}
-    return EOT().judge(MetricValues({k: Metric(v, noise=floors.get(k), spread=spreads.get(k))
-                                     for k, v in (GOOD | (changes or {})).items()}))
+    return EOT().judge(metric_values(GOOD | (changes or {}), NOISE | (noise or {}), spread))
 
 
 def test_rule_holds_when_every_part_holds():

@@ -5,9 +5,10 @@ import torch
 
 from limitlab.context import Context
 from limitlab.errors import ConfigError
-from limitlab.result import Metric, MetricValues, Result
+from limitlab.result import MetricValues, Result
 from limitlab.studies.interpretability import METHODS, Interpretability
 from limitlab.study import get_study
+from tests.studies.rules import metric_values
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +67,7 @@ def test_json_round_trip_keeps_the_table(result):
 def metrics(over=None, noise=None) -> MetricValues:
     m = {f"{k}_gain_{c}_grad-cam": g for k in ("deletion", "insertion") for c, g in (("random", 0.2), ("image", 0.05))}
     m |= {f"rank_corr_all_{n}": 0.1 for n in METHODS} | {"rank_corr_all_grad-x-input": 0.9} | (over or {})
-    floors = {k: 0.02 for k in m} | (noise or {})
-    return MetricValues({k: Metric(v, noise=floors[k]) for k, v in m.items()})
+    return metric_values(m, {k: 0.02 for k in m} | (noise or {}))
 
 
 def test_verdict_rule():

@@ -2,9 +2,10 @@
 import pytest
 
 from limitlab.data.ood_sets import OOD_SETS
-from limitlab.result import Metric, MetricValues
+from limitlab.result import MetricValues
 from limitlab.studies.uncertainty import Uncertainty
 from limitlab.uncertainty.scores import SCORES
+from tests.studies.rules import metric_values
 
 
 def metrics(changes=None, noise=None, spread=None) -> MetricValues:
@@ -15,7 +16,7 @@ def metrics(changes=None, noise=None, spread=None) -> MetricValues:
         m[f"mean_auroc_{s}"] = 0.80 if s == "max-softmax" else 0.90
     m |= {"auroc_gain": 0.10, "auroc_hardest": 0.90, "epistemic_ratio": 2.1} | (changes or {})
     floors = {"conf_ood": 0.02, "auroc_gain": 0.03, "auroc_hardest": 0.03, "epistemic_ratio": 0.2} | (noise or {})
-    return MetricValues({k: Metric(v, noise=floors.get(k), spread=(spread or {}).get(k)) for k, v in m.items()})
+    return metric_values(m, floors, spread)
 
 
 def judge(changes=None, noise=None, spread=None):
