@@ -56,7 +56,7 @@ def test_resume_skips_finished_studies(run_dir, monkeypatch):
     (["run", "nope"], "unknown study 'nope'; valid ids: backprop, approximation"),
     (["run", "adversarial", "--set", "epz=1"], "unknown config key 'epz'"),
     (["run", "adversarial", "--set", "eps=big"], "eps='big' is not a valid float"),
-    (["run", "adversarial", "--set", "eps=5"], "eps=5.0; expected 0 < eps <= 1"),
+    (["run", "adversarial", "--set", "eps=5"], "eps=5.0; expected (0, 1]"),
     (["run", "adversarial", "--set", "eps"], "not of the form key=value"),
     (["run", "adversarial", "--preset", "huge"], "unknown preset 'huge'"),
     (["run", "adversarial", "--config", "missing.toml"], "cannot read config file"),

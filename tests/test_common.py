@@ -103,7 +103,7 @@ def test_optional_dependencies_are_declared(cls):
 
 
 # Studies whose judge still compares None with numbers (being converted: remove an id once its judge is None-safe).
-NOT_YET_NONE_SAFE = {"adversarial", "eot", "uncertainty", "calibration", "interpretability"}
+NOT_YET_NONE_SAFE: set[str] = set()
 
 
 @pytest.mark.parametrize("cls", [pytest.param(c, marks=pytest.mark.xfail(c.id in NOT_YET_NONE_SAFE, strict=True,

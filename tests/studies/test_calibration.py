@@ -1,28 +1,52 @@
-"""The calibration study: its verdict rule and its bootstrap on hand-made numbers."""
+"""The calibration study's rule on hand-made metrics: T against its bootstrap noise, growth from the best
+validation epoch, and scaling judged by NLL and by ECE against a calibrated predictor's floor."""
 import pytest
-import torch
 
-from limitlab.studies.calibration import Calibration, bootstrap_se
+from limitlab.result import MetricValues
+from limitlab.studies.calibration import Calibration
+from tests.studies.rules import metric_values
 
-GOOD = {"temperature": 1.8, "temperature_first": 0.5, "ece": 0.05, "ece_first": 0.08, "ece_ts": 0.01,
-        "ece_se": 0.01, "nll": 0.2, "nll_ts": 0.1, "acc": 0.97, "acc_ts": 0.97, "max_temperature_last": 1.8,
-        "cnn_ece": 0.02, "cnn_ece_ts": 0.01, "cnn_temperature": 1.2}
+GOOD = {"temperature": 1.9, "temperature_best": 1.3, "temperature_growth": 0.6, "best_epoch": 12,
+        "ece": 0.017, "ece_ts": 0.015, "ece_ts_limit": 0.03, "nll": 0.19, "nll_ts": 0.13, "nll_gain": 0.06,
+        "acc": 0.97, "acc_ts": 0.97, "max_temperature_last": 1.9, "cnn_ece": 0.02, "cnn_ece_ts": 0.015,
+        "cnn_temperature": 1.2}
+NOISE = {"temperature": 0.2, "temperature_growth": 0.2, "nll_gain": 0.02, "ece": 0.02, "ece_ts": 0.02}
 
 
-def judge(**changes):
-    return Calibration().judge(GOOD | changes)
+def judge(changes=None, noise=None, spread=None):
+    return Calibration().judge(metric_values(GOOD | (changes or {}), NOISE | (noise or {}), spread))
 
 
-def test_rule():
-    assert judge().status == "holds"
-    assert judge(ece_ts=0.03).status == "inconclusive"       # scaling did not halve ECE
-    assert judge(acc_ts=0.96).status == "inconclusive"       # accuracy changed: a bug or a tie, not a pass
-    assert judge(temperature=1.05).status == "inconclusive"  # over-confident, but not by the stated margin
-    under = judge(temperature=0.8, max_temperature_last=0.9)
+def test_rule_holds_when_every_part_holds():
+    verdict = judge()
+    assert verdict.status == "holds" and "T = 1.90 +- 0.20" in verdict.evidence
+
+
+@pytest.mark.parametrize("changes, part", [
+    ({"temperature": 1.15}, "over-confidence (T > 1)"),  # above 1 by less than its bootstrap noise
+    ({"temperature_growth": 0.1}, "growing past the best-validation epoch"),
+    ({"acc_ts": 0.9694}, "restoring"),  # accuracy changed: a bug or a tie, not a pass
+    ({"nll_gain": 0.01}, "restoring"),  # NLL within its noise
+    ({"ece_ts": 0.035}, "restoring"),  # above a calibrated predictor's 95th percentile
+])
+def test_rule_names_the_part_that_did_not_hold(changes, part):
+    verdict = judge(changes)
+    assert verdict.status == "inconclusive" and part in verdict.evidence.split("Not shown:")[1]
+
+
+def test_ece_need_not_halve_only_stay_within_the_floor():
+    # 0.017 -> 0.015 is no halving, but both sit at a calibrated predictor's level: the old rule's noise.
+    assert judge({"ece": 0.017, "ece_ts": 0.015}).status == "holds"
+
+
+def test_no_over_confidence_anywhere_fails():
+    under = judge({"temperature": 0.8, "max_temperature_last": 0.9})
     assert under.status == "fails" and "No over-confidence" in under.evidence
 
 
-def test_bootstrap_se_is_zero_when_every_resample_is_the_same():
-    probs = torch.tensor([[0.7, 0.3]] * 50, dtype=torch.float64)
-    y = torch.zeros(50, dtype=torch.long)  # every prediction right at confidence 0.7: ECE = 0.3 always
-    assert bootstrap_se(probs, y, 15, 20, torch.Generator().manual_seed(0)) == pytest.approx(0.0, abs=1e-6)
+def test_over_seeds_the_spread_counts():
+    assert judge(spread={"temperature_growth": 0.7}).status == "inconclusive"
+
+
+def test_nothing_measured_is_not_a_pass():
+    assert Calibration().judge(MetricValues({})).status == "inconclusive"

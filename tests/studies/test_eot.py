@@ -1,54 +1,49 @@
-"""The eot study: its verdict rule on hand-made metrics, the success measurement and the augmentation hook."""
+"""The eot study's rule on hand-made metrics: gates first, then the paired drop and gain against their noise."""
 import pytest
-import torch
-from torch import nn
 
-from limitlab.data.transforms import TransformDistribution
 from limitlab.errors import ConfigError
-from limitlab.studies.eot import EOT, Augment, hit_rate
+from limitlab.result import MetricValues
+from limitlab.studies.eot import EOT
+from tests.studies.rules import metric_values
 
-GOOD = {"success_plain_identity": 0.95, "success_plain_transformed": 0.4, "success_eot_identity": 0.9,
-        "success_eot_transformed": 0.8, "clean_target_rate": 0.01, "clean_acc_transformed": 0.93,
-        "l2_plain": 1.0, "l2_eot": 1.2, "grad_evals_plain": 20, "grad_evals_eot": 240}
+GOOD = {"success_plain_identity": 0.97, "success_plain_transformed": 0.65, "success_eot_identity": 0.95,
+        "success_eot_transformed": 0.76, "plain_drop": 0.32, "eot_gain": 0.11, "clean_target_rate": 0.01,
+        "clean_acc_transformed": 0.85, "l2_plain": 1.0, "l2_eot": 1.2, "grad_evals_plain": 40, "grad_evals_eot": 1200}
+NOISE = {"success_plain_identity": 0.03, "success_eot_transformed": 0.05, "plain_drop": 0.05, "eot_gain": 0.04,
+         "clean_acc_transformed": 0.03}
+
+
+def judge(changes=None, noise=None, spread=None):
+    return EOT().judge(metric_values(GOOD | (changes or {}), NOISE | (noise or {}), spread))
 
 
 def test_rule_holds_when_every_part_holds():
-    assert EOT().judge(GOOD).status == "holds"
+    verdict = judge()
+    assert verdict.status == "holds" and "EOT gain +11.0% +- 4.0%" in verdict.evidence
 
 
 @pytest.mark.parametrize("changes, status, part", [
-    ({"clean_acc_transformed": 0.7}, "inconclusive", "valid"),
+    ({"clean_acc_transformed": 0.7}, "inconclusive", "valid"),  # the classifier is not usable under T
     ({"success_plain_identity": 0.5}, "inconclusive", "works"),
-    ({"success_plain_transformed": 0.85, "success_eot_transformed": 0.9}, "fails", "fragile"),
-    ({"success_eot_transformed": 0.5}, "fails", "robust"),
+    ({"plain_drop": 0.12}, "fails", "fragile"),  # a drop of 0.12 clears 0.1 by less than its noise
+    ({"eot_gain": 0.03}, "fails", "robust"),  # a gain inside its noise
+    ({"success_eot_transformed": 0.52}, "fails", "robust"),  # most views not clearly fooled
 ])
 def test_rule_names_the_part_that_did_not_hold(changes, status, part):
-    verdict = EOT().judge(GOOD | changes)
-    assert verdict.status == status and part in verdict.evidence
+    verdict = judge(changes)
+    assert verdict.status == status and part in verdict.evidence.split("Not shown:")[1]
 
 
-class Constant(nn.Module):
-    """Predicts class 3 for images whose mean is above 0.5, else class 0."""
-
-    def forward(self, x):
-        high = (x.flatten(1).mean(1) > 0.5).float()
-        return torch.stack([1 - high, *([torch.zeros_like(high)] * 2), high], dim=1) * 10
+def test_a_failed_gate_makes_the_claim_untested_not_false():
+    assert judge({"clean_acc_transformed": 0.6, "eot_gain": -0.1}).status == "inconclusive"
 
 
-def test_hit_rate_counts_transformed_predictions():
-    x = torch.cat([torch.full((3, 1, 8, 8), 0.52), torch.full((1, 1, 8, 8), 0.9)])
-    label = torch.full((4,), 3)
-    assert hit_rate(Constant(), x, label, TransformDistribution(), 5, None) == 1.0
-    # Brightness ~ U(-0.1, 0.1) takes a 0.52 image below 0.5 with probability 0.4; the 0.9 one never.
-    dist = TransformDistribution(max_brightness=0.1)
-    rate = hit_rate(Constant(), x, label, dist, 400, torch.Generator().manual_seed(0))
-    assert rate == pytest.approx((3 * 0.6 + 1) / 4, abs=0.05)
+def test_over_seeds_the_gain_must_clear_its_spread():
+    assert judge(spread={"eot_gain": 0.12}).status == "fails"
 
 
-def test_augment_hook_transforms_each_batch_and_keeps_labels():
-    x, y = torch.rand(6, 1, 8, 8), torch.arange(6)
-    xa, ya = Augment(TransformDistribution(max_rotation=30.0))(nn.Identity(), x, y, torch.Generator().manual_seed(0))
-    assert torch.equal(ya, y) and xa.shape == x.shape and not torch.equal(xa, x)
+def test_nothing_measured_is_not_a_pass():
+    assert EOT().judge(MetricValues({})).status == "inconclusive"
 
 
 def test_config_checks():
@@ -56,3 +51,5 @@ def test_config_checks():
         EOT.configure(overrides={"strengths": "0,2"})
     with pytest.raises(ConfigError, match="max_rotation"):
         EOT.configure(overrides={"max_rotation": "-5"})
+    with pytest.raises(ConfigError, match="num_draws=1"):
+        EOT.configure(overrides={"num_draws": "1"})

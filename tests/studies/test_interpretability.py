@@ -5,9 +5,10 @@ import torch
 
 from limitlab.context import Context
 from limitlab.errors import ConfigError
-from limitlab.result import Result
-from limitlab.study import get_study
+from limitlab.result import MetricValues, Result
 from limitlab.studies.interpretability import METHODS, Interpretability
+from limitlab.study import get_study
+from tests.studies.rules import metric_values
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,13 @@ def test_figures_carry_the_metrics(result):
     for s in figs["randomization"].panels[1]["series"]:  # signed maps
         assert s["y"][0] == pytest.approx(1.0)
         assert s["y"][-1] == pytest.approx(result.metric(f"rank_corr_all_signed_{s['label']}"))
+    gains = figs["deletion-insertion"].panels[2]["groups"]  # the bars: gains over the ink order, as the metrics
+    assert gains[0]["values"] == pytest.approx([result.metric(f"deletion_gain_image_{n}") for n in METHODS])
+    for n in METHODS:  # a gain: control minus method on deletion (lower is better), the reverse on insertion
+        assert result.metric(f"deletion_gain_image_{n}") == pytest.approx(
+            result.metric("deletion_auc_image") - result.metric(f"deletion_auc_{n}"), abs=1e-6)
+        assert result.metric(f"insertion_gain_random_{n}") == pytest.approx(
+            result.metric(f"insertion_auc_{n}") - result.metric("insertion_auc_random"), abs=1e-6)
     heat = figs["heatmaps"].panels[0]
     k = Interpretability.presets["tiny"]["num_examples"]
     assert len(heat["images"]) == len(heat["overlays"]) == k * (len(METHODS) + 1)
@@ -56,25 +64,32 @@ def test_json_round_trip_keeps_the_table(result):
     assert [row[0] for row in again.tables[0].rows] == [*METHODS, "image", "random"]
 
 
-def metrics(over=None):
-    m = {"deletion_auc_grad-cam": 0.30, "deletion_auc_random": 0.50, "insertion_auc_grad-cam": 0.60,
-         "insertion_auc_random": 0.50, **{f"rank_corr_all_{n}": 0.1 for n in METHODS}}
-    m["rank_corr_all_grad-x-input"] = 0.9
-    m.update(over or {})
-    return m
+def metrics(over=None, noise=None) -> MetricValues:
+    m = {f"{k}_gain_{c}_grad-cam": g for k in ("deletion", "insertion") for c, g in (("random", 0.2), ("image", 0.05))}
+    m |= {f"rank_corr_all_{n}": 0.1 for n in METHODS} | {"rank_corr_all_grad-x-input": 0.9} | (over or {})
+    return metric_values(m, {k: 0.02 for k in m} | (noise or {}))
 
 
 def test_verdict_rule():
     judge = Interpretability().judge
     assert judge(metrics()).status == "holds"
     assert "fail at >= 0.5: grad-x-input" in judge(metrics()).evidence
-    # Grad-CAM must beat random by 0.05 on both curves; exactly 0.05 is enough.
-    assert judge(metrics({"deletion_auc_grad-cam": 0.46})).status == "fails"
-    assert judge(metrics({"insertion_auc_grad-cam": 0.54})).status == "fails"
-    assert judge(metrics({"deletion_auc_grad-cam": 0.45, "insertion_auc_grad-cam": 0.55})).status == "holds"
+    # Grad-CAM must beat random by 0.05 AUC on both curves, beyond the noise of the paired difference.
+    assert judge(metrics({"deletion_gain_random_grad-cam": 0.04})).status == "fails"
+    assert judge(metrics({"insertion_gain_random_grad-cam": 0.06})).status == "fails"  # 0.01 over: inside the noise
+    # Beating random but not the model-free ink order: the heatmap is not evidence beyond the image.
+    beaten = judge(metrics({"deletion_gain_image_grad-cam": -0.11}))
+    assert beaten.status == "inconclusive" and "beyond what the image shows" in beaten.evidence
+    assert judge(metrics({"insertion_gain_image_grad-cam": 0.01})).status == "inconclusive"  # within its noise
     # Every method passes (or fails) the sanity check: the claim's second half is not shown.
     assert judge(metrics({"rank_corr_all_grad-x-input": 0.49})).status == "inconclusive"
-    assert judge(metrics({f"rank_corr_all_{n}": 0.5 for n in METHODS})).status == "inconclusive"
+    assert judge(metrics({f"rank_corr_all_{n}": 0.6 for n in METHODS})).status == "inconclusive"
+    # A correlation within its noise of the threshold neither fails nor passes; the others still decide.
+    assert judge(metrics({"rank_corr_all_gradient": 0.51})).status == "holds"
+
+
+def test_nothing_measured_is_not_a_pass():
+    assert Interpretability().judge(MetricValues({})).status == "inconclusive"
 
 
 def test_config_checks():

@@ -1,58 +1,56 @@
-"""The uncertainty study: its verdict rule on hand-made metrics, the OOD sets and the regression loss."""
-import math
-
+"""The uncertainty study's rule on hand-made metrics: each part against its noise floor and the seed spread."""
 import pytest
-import torch
 
-from limitlab.studies.uncertainty import OOD_SETS, SCORES, Uncertainty, blobs, gaussian_nll, truth
+from limitlab.data.ood_sets import OOD_SETS
+from limitlab.result import MetricValues
+from limitlab.studies.uncertainty import Uncertainty
+from limitlab.uncertainty.scores import SCORES
+from tests.studies.rules import metric_values
 
 
-def metrics(**changes) -> dict:
-    m = {f"conf_{n}": 0.8 for n in ("test", *OOD_SETS)}
+def metrics(changes=None, noise=None, spread=None) -> MetricValues:
+    m = {f"conf_{n}": 0.8 for n in ("test", "ood", *OOD_SETS)}
     for s in SCORES:
         for n in OOD_SETS:
             m[f"auroc_{s}_{n}"] = 0.80 if s == "max-softmax" else 0.90
         m[f"mean_auroc_{s}"] = 0.80 if s == "max-softmax" else 0.90
-    m["epistemic_ratio"] = 3.0
-    return m | changes
+    m |= {"auroc_gain": 0.10, "auroc_hardest": 0.90, "epistemic_ratio": 2.1} | (changes or {})
+    floors = {"conf_ood": 0.02, "auroc_gain": 0.03, "auroc_hardest": 0.03, "epistemic_ratio": 0.2} | (noise or {})
+    return metric_values(m, floors, spread)
 
 
-def judge(**changes):
-    return Uncertainty().judge(metrics(**changes))
+def judge(changes=None, noise=None, spread=None):
+    return Uncertainty().judge(metrics(changes, noise, spread))
 
 
 def test_rule_holds_when_every_part_holds():
-    assert judge().status == "holds"
+    verdict = judge()
+    assert verdict.status == "holds" and "gain +0.100 +- 0.030" in verdict.evidence
 
 
 @pytest.mark.parametrize("changes, status, part", [
-    ({f"conf_{n}": 0.3 for n in OOD_SETS}, "fails", "confident"),
-    ({"mean_auroc_mc-entropy": 0.81, "mean_auroc_mc-mi": 0.81, "mean_auroc_ens-entropy": 0.815}, "fails", "better"),
-    ({f"auroc_{s}_{n}": 0.995 for s in SCORES for n in OOD_SETS}, "inconclusive", "imperfect"),
-    ({"epistemic_ratio": 1.5}, "inconclusive", "epistemic"),
+    ({"conf_ood": 0.3}, "fails", "confident"),
+    ({"conf_ood": 0.51}, "fails", "confident"),  # above 0.5 by less than its noise
+    ({"auroc_gain": 0.02}, "fails", "better"),  # a gain inside its bootstrap noise
+    ({"auroc_hardest": 0.97}, "inconclusive", "imperfect"),  # within noise of 0.99: not shown to fall short
+    ({"epistemic_ratio": 1.1}, "inconclusive", "epistemic"),  # larger outside, but within the Monte Carlo noise
+    ({"epistemic_ratio": 0.8}, "inconclusive", "epistemic"),
 ])
 def test_rule_names_the_part_that_did_not_hold(changes, status, part):
-    verdict = judge(**changes)
-    assert verdict.status == status and part in verdict.evidence
+    verdict = judge(changes)
+    assert verdict.status == status and part in verdict.evidence.split("Not shown:")[1]
+
+
+def test_the_epistemic_ratio_must_clear_the_seed_spread():
+    # The issue's numbers: 2.14 +- 0.61 over seeds clears a bar of 1 by more than its spread; 1.5 +- 0.61 would not.
+    assert judge({"epistemic_ratio": 2.14}, spread={"epistemic_ratio": 0.61}).status == "holds"
+    assert judge({"epistemic_ratio": 1.5}, spread={"epistemic_ratio": 0.61}).status == "inconclusive"
 
 
 def test_evidence_names_sets_where_mc_dropout_does_not_beat_max_softmax():
-    verdict = judge(**{"auroc_mc-entropy_blobs": 0.7})
-    assert "does not beat max softmax on blobs" in verdict.evidence
+    assert "does not beat max softmax on blobs" in judge({"auroc_mc-entropy_blobs": 0.7}).evidence
     assert "does not beat" not in judge().evidence
 
 
-def test_blobs_are_in_bounds_with_unit_peak():
-    b = blobs(50, torch.Generator().manual_seed(0))
-    assert b.shape == (50, 1, 8, 8) and float(b.min()) >= 0
-    torch.testing.assert_close(b.flatten(1).max(1).values, torch.ones(50))
-
-
-def test_gaussian_nll_matches_the_closed_form():
-    out = torch.tensor([[0.5, 0.25], [-1.0, 4.0]])  # (mean, variance)
-    y = torch.tensor([1.0, 1.0])
-    expected = [0.5 * (math.log(2 * math.pi * v) + (t - mu) ** 2 / v) for (mu, v), t in zip(out.tolist(), y.tolist())]
-    torch.testing.assert_close(gaussian_nll(out, y, reduction="none"), torch.tensor(expected))
-    assert float(gaussian_nll(out, y)) == pytest.approx(sum(expected) / 2)
-    _, std = truth(torch.tensor([-2.0, 2.0]))
-    assert std.tolist() == pytest.approx([0.05, 0.35])
+def test_nothing_measured_is_not_a_pass():
+    assert Uncertainty().judge(MetricValues({})).status != "holds"
