@@ -20,7 +20,7 @@ class DroppedInput(nn.Module):
 
 def test_epistemic_is_the_dropout_variance_and_aleatoric_the_predicted_one():
     p, x = 0.2, torch.tensor([[0.5], [1.0], [2.0]])
-    out = aleatoric_epistemic(DroppedInput(p), x, samples=20000, seed=0)
+    out = aleatoric_epistemic(DroppedInput(p), x, samples=20000, generator=torch.Generator().manual_seed(0))
     # E = x, Var = x^2 p / (1 - p) for a Bernoulli(1 - p) mask scaled by 1 / (1 - p).
     assert out.mean.tolist() == pytest.approx(x[:, 0].tolist(), rel=0.02)
     assert out.epistemic.tolist() == pytest.approx((x[:, 0] ** 2 * p / (1 - p)).tolist(), rel=0.05)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from limitlab.calibration._checks import check_bins
+from limitlab import _checks
 from limitlab.calibration.temperature import TemperatureScaler
 from limitlab.errors import ConfigError
 
@@ -24,9 +24,9 @@ def ece_noise_floor(probs: Tensor, *, bins: int = 15, num: int = 500,
                     generator: torch.Generator | None = None) -> Tensor:
     """`num` ECE values (float64) of a perfectly calibrated predictor with the top-label confidences of
     `probs` (N, C) on these N points."""
-    check_bins(bins)
-    if num < 1 or probs.dim() != 2:
-        raise ConfigError(f"num={num}, probs of shape {tuple(probs.shape)}; expected num >= 1 and probs (N, C)")
+    _checks.integer("bins", bins)
+    _checks.integer("num", num)
+    probs = _checks.probs(probs, dims=(2,))
     conf = probs.double().max(1).values
     index = torch.bucketize(conf, torch.linspace(0, 1, bins + 1, dtype=torch.float64)[1:-1], right=False)
     right = (torch.rand(num, len(conf), generator=generator, dtype=torch.float64) < conf).double()
@@ -38,8 +38,9 @@ def temperature_bootstrap(logits: Sequence[Tensor], y: Tensor, *, num: int = 50,
                           generator: torch.Generator | None = None) -> Tensor:
     """(num, len(logits)): the temperature refitted on `num` resamples (with replacement) of the validation
     set, the same resample for every logit set (so differences between them are paired)."""
-    if num < 2 or not logits:
-        raise ConfigError(f"num={num} with {len(logits)} logit sets; expected num >= 2 and at least one set")
+    _checks.integer("num", num, low=2)
+    if not logits:
+        raise ConfigError("logits is an empty list; expected at least one (N, C) set of logits")
     out = torch.empty(num, len(logits), dtype=torch.float64)
     for i in range(num):
         idx = torch.randint(len(y), (len(y),), generator=generator)

@@ -30,7 +30,7 @@ BatchHook = Callable[[nn.Module, Tensor, Tensor, torch.Generator], tuple[Tensor,
 LossFn = Callable[..., Tensor]
 
 # Part of every cache key: bump it when a change to the loop below changes the weights it produces.
-TRAINING_REVISION = 2
+TRAINING_REVISION = 3
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,12 @@ def fit(
     copy of the weights after those epochs in `History.snapshots` (cached too): learning curves of any
     metric without training once per length.
     """
-    cache_key = digest("fit", limitlab.__version__, TRAINING_REVISION, repr(model), dict(model.state_dict()),
-                       train.digest(), val.digest() if val is not None else None, dataclasses.asdict(config),
-                       _name(loss_fn), _name(batch_hook), sample_weight, dict(key or {}), ctx.seed,
-                       sorted(snapshot_epochs))
+    # What is trained (it seeds the batch order and dropout masks) and, with the code's version, the cache
+    # key: a new limitlab version retrains, but draws the same batches, so a seed means the same everywhere.
+    trained = digest("fit", repr(model), dict(model.state_dict()), train.digest(),
+                     val.digest() if val is not None else None, dataclasses.asdict(config), _name(loss_fn),
+                     _name(batch_hook), sample_weight, dict(key or {}), ctx.seed, sorted(snapshot_epochs))
+    cache_key = digest(trained, limitlab.__version__, TRAINING_REVISION)
     with ctx.cache.lock(cache_key):  # a parallel worker training the same model: wait, then load it
         history = _load(model, ctx, cache_key)
         if history is not None:
@@ -146,9 +148,9 @@ def fit(
         # Training draws dropout masks from torch's global generator. Fork it, seeded from the key, so the
         # global stream is the same after `fit` whether it trained or loaded from the cache: otherwise a
         # cached second run would initialize every later model differently.
-        with ctx.seeded_torch("fit-dropout", cache_key):
+        with ctx.seeded_torch("fit-dropout", trained):
             history = _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight,
-                             ctx.generator("fit", cache_key), description, set(snapshot_epochs))
+                             ctx.generator("fit", trained), description, set(snapshot_epochs))
         stored = dict(model.state_dict())
         stored.update({f"@{e}/{k}": v for e, snap in history.snapshots.items() for k, v in snap.items()})
         meta = {k: v for k, v in dataclasses.asdict(history).items() if k != "snapshots"}

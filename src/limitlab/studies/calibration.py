@@ -129,14 +129,13 @@ class Calibration(Study[CalibrationConfig]):
 
     def reported(self, ctx: Context, m: Metrics, logits: dict) -> Table:
         """The reference CNN before and after scaling; one CNN, its MC-dropout average and the ensemble average."""
-        cfg, data = self.config, digits()
-        cnn = digits_cnn(ctx, epochs=cfg.cnn_epochs)  # the shared reference CNN (cached across studies)
+        cfg, data, cnn = self.config, digits(), digits_cnn(ctx, epochs=self.config.cnn_epochs)  # the shared CNN
         val, test = logits[0, 0] = predict_logits(cnn, data.val.x), predict_logits(cnn, data.test.x)
         cnn_m = before_after_temperature(val, data.val.y, test, data.test.y, bins=cfg.bins)
         for k in ("ece", "ece_ts", "temperature", "acc", "nll"):
             m.add(f"cnn_{k}", cnn_m[k], "", f"CNN: {k}")
         models = train_members(ctx, num_members=cfg.num_members, epochs=cfg.member_epochs, dropout=0.25)
-        probs = predictive(models, data.test.x, mc_samples=cfg.mc_samples, seed=ctx.derive_seed("calibration-mc"))
+        probs = predictive(models, data.test.x, mc_samples=cfg.mc_samples, generator=ctx.generator("calibration-mc"))
         names = {"det": "one CNN (member 0)", "mc": f"MC dropout ({cfg.mc_samples})", "ens": "deep ensemble"}
         rows = []
         for key, p in probs.items():

@@ -91,7 +91,7 @@ class Uncertainty(Study[UncertaintyConfig]):
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]
         models = train_members(ctx, num_members=cfg.num_members, epochs=cfg.epochs, dropout=cfg.dropout)
         inputs = {"test": x, **ood_sets(data.test.x, num=cfg.num_ood, rotation=cfg.rotation, generator=ctx.generator)}
-        probs = {name: predictive(models, v, mc_samples=cfg.mc_samples, seed=ctx.derive_seed("mc", name))
+        probs = {name: predictive(models, v, mc_samples=cfg.mc_samples, generator=ctx.generator("mc", name))
                  for name, v in inputs.items()}
         scores = {name: uncertainty_scores(p["det"], mc=p["mc"], ensemble=p["ens"]) for name, p in probs.items()}
         conf = {name: uncertainty.max_softmax(p["det"]) for name, p in probs.items()}
@@ -131,7 +131,7 @@ class Uncertainty(Study[UncertaintyConfig]):
         model = train_mean_variance(train, ctx=ctx, dropout=cfg.reg_dropout, epochs=cfg.reg_epochs)
         grid = torch.linspace(-4.0, 4.0, 161).view(-1, 1)
         mu, aleatoric, epistemic, means = aleatoric_epistemic(model, grid, samples=cfg.reg_mc_samples,
-                                                              seed=ctx.derive_seed("regression-mc"))
+                                                              generator=ctx.generator("regression-mc"))
         true_mean, true_std = truth(grid[:, 0])
         inside = (grid[:, 0] >= TRAIN_RANGE[0]) & (grid[:, 0] <= TRAIN_RANGE[1])
         ratio, boot = epistemic_ratio(means, ~inside, num=cfg.num_bootstrap, generator=ctx.generator("mc-bootstrap"))

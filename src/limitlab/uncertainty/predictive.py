@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 from limitlab.uncertainty.ensemble import ensemble
 from limitlab.uncertainty.mc_dropout import mc_dropout
 
 
-def predictive(models: Sequence[nn.Module], x: Tensor, *, mc_samples: int, seed: int | None = None
-               ) -> dict[str, Tensor]:
-    """{"det": (N, C) member 0 in eval mode, "mc": (T, N, C) its MC-dropout passes (masks from `seed`),
-    "ens": (M, N, C) every member in eval mode}."""
+def predictive(models: Sequence[nn.Module], x: Tensor, *, mc_samples: int,
+               generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    """{"det": (N, C) member 0 in eval mode, "mc": (T, N, C) its MC-dropout passes (masks drawn from
+    `generator`), "ens": (M, N, C) every member in eval mode}."""
     members = ensemble(models, x)
-    return {"det": members[0], "mc": mc_dropout(models[0], x, samples=mc_samples, seed=seed), "ens": members}
+    mc = mc_dropout(models[0], x, samples=mc_samples, generator=generator)
+    return {"det": members[0], "mc": mc, "ens": members}
 
 
 SOURCE = {"max-softmax": "det", "mc-entropy": "mc", "mc-mi": "mc", "ens-entropy": "ens"}  # each score's predictor

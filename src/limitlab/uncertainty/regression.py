@@ -23,9 +23,10 @@ class Decomposition(NamedTuple):
     means: Tensor       # (T, N) each pass's predicted means (for resampling the passes)
 
 
-def aleatoric_epistemic(model: nn.Module, x: Tensor, *, samples: int, seed: int | None = None) -> Decomposition:
+def aleatoric_epistemic(model: nn.Module, x: Tensor, *, samples: int,
+                        generator: torch.Generator | None = None) -> Decomposition:
     """Kendall & Gal's split of the predictive variance at inputs x, from `samples` MC-dropout passes."""
-    out = mc_dropout(model, x, samples=samples, softmax=False, seed=seed)
+    out = mc_dropout(model, x, samples=samples, softmax=False, generator=generator)
     if out.shape[-1] != 2:
         raise IncompatibleModelError(f"the model outputs {out.shape[-1]} values per input; expected 2 (mean, "
                                      "variance), e.g. limitlab.models.mean_variance.MeanVarianceNet")
