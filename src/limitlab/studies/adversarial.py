@@ -29,16 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import torch
-from torch import Tensor, nn
-
 from limitlab import figures
 from limitlab.attacks.suite import attack, halving_eps, headline, sweep
 from limitlab.attacks.targeted import TargetedSweep, targeted_sweep
 from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.models import predict_logits
+from limitlab.models import predict
 from limitlab.models.adversarial import adversarial_pair
 from limitlab.models.digits_zoo import digits_model
 from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
@@ -71,12 +68,6 @@ class AdversarialConfig(Checked):
     def validate(self) -> None:
         check(any(0 < e <= self.max_small_eps for e in self.eps_grid), f"eps_grid={list(self.eps_grid)}; expected "
               f"some eps in (0, max_small_eps={self.max_small_eps}]")
-
-
-def predict(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor]:
-    """(predicted class, its probability) in eval mode; the model's mode is restored."""
-    conf, pred = torch.softmax(predict_logits(model, x), dim=1).max(dim=1)
-    return pred, conf
 
 
 @register("adversarial", chapter="robustness", sources=("001", "002", "003"))
