@@ -23,7 +23,8 @@ from limitlab.errors import DataError, IncompatibleModelError
 
 SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
-SAVE_HINT = "save weights with safetensors.torch.save_file(model.state_dict(), path) or torch.save(model.state_dict(), path)"
+SAVE_HINT = ("save weights with safetensors.torch.save_file(model.state_dict(), path) or "
+             "torch.save(model.state_dict(), path)")
 
 
 def load_model(spec: str, weights: Path | str | None = None) -> nn.Module:
