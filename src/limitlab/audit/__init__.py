@@ -17,6 +17,7 @@ import sys
 import tempfile
 import types
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,20 +94,14 @@ def audit(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarray, *,
     subject = build_subject(model, x, y, bounds=bounds, normalize=normalize)
     threads = torch.get_num_threads()
     p = plan(subject, sections=sections, preset=preset, settings=settings, seed=seed, threads=threads)
+    for sid, tasks in p.tasks.items():  # figures are drawn when a run folder is written, not here
+        p.tasks[sid] = [replace(t, figures=False) for t in tasks]
     with torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory(prefix="limitlab-audit-") as tmp:
-        for sid, tasks in p.tasks.items():
-            p.tasks[sid] = [_no_figures(t) for t in tasks]
         results = runner.run(p, Path(tmp), jobs=1)
     torch.set_num_threads(threads)
     for r in results:
         r.provenance["subject"] = dict(subject.about)
     return results
-
-
-def _no_figures(task):
-    from dataclasses import replace
-
-    return replace(task, figures=False)  # figures are drawn when a run folder is written, not here
 
 
 class _CallableModule(types.ModuleType):

@@ -1,11 +1,13 @@
 """What the audit's sections share: the Study base they extend, interval-carrying metrics, the trust rule."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from torch import Tensor
 
+from limitlab.config import Checked, Interval
 from limitlab.result import Metrics, MetricValues, Verdict
 from limitlab.stats.binomial import proportion
 from limitlab.stats.bootstrap import percentile_interval, resample_weights
@@ -22,6 +24,35 @@ class Section(Study):
 
     labels: ClassVar = {"holds": ("found", "fails"), "fails": ("not found", "holds")}
     seeds: ClassVar = {"tiny": 1, "default": 1, "full": 1}
+
+
+@dataclass(frozen=True)
+class IntervalConfig(Checked):
+    """What every section's config has: the confidence level of its intervals (a section adds its fields)."""
+
+    constraints: ClassVar = {"level": Interval(0, 1, closed="neither")}
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class BootstrapConfig(IntervalConfig):
+    """... and, for a section with bootstrap intervals, how many resamples are behind them."""
+
+    constraints: ClassVar = {**IntervalConfig.constraints, "num_bootstrap": Interval(10)}
+    num_bootstrap: int = 1000
+
+
+def with_intervals(**constraints: Interval) -> dict:
+    """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
+    return {**BootstrapConfig.constraints, **constraints}
+
+
+def add_trust(m: Metrics, s) -> None:
+    """The number `untrusted` reads: the share of inputs whose eval-mode output is not repeatable."""
+    from limitlab.audit import checks
+
+    m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
+          "inputs whose eval-mode output changes between passes, with the batch's order or size")
 
 
 def add_share(m: Metrics, name: str, flags: Tensor | np.ndarray, description: str, *, level: float = 0.95) -> None:

@@ -27,12 +27,13 @@ import torch.nn.functional as F
 
 from limitlab import calibration as cal
 from limitlab import figures
-from limitlab.audit import checks
-from limitlab.audit._common import Section, add_bootstrap, add_share, interval, shown, untrusted, weights
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, interval, shown, untrusted, weights, with_intervals,
+)
 from limitlab.audit.subject import subject_of
 from limitlab.calibration.ece_noise import ece_noise_floor
 from limitlab.calibration.series import diagonal, reliability_series
-from limitlab.config import Checked, Interval
+from limitlab.config import Interval
 from limitlab.context import Context
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
 from limitlab.stats import weighted
@@ -40,14 +41,11 @@ from limitlab.study import AUDIT_CHAPTER, register
 
 
 @dataclass(frozen=True)
-class CalibrationConfig(Checked):
-    constraints: ClassVar = {"bins": Interval(1), "max_ece": Interval(0, 1), "num_bootstrap": Interval(10),
-                             "noise_draws": Interval(1), "level": Interval(0, 1, closed="neither")}
+class CalibrationConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(bins=Interval(1), max_ece=Interval(0, 1), noise_draws=Interval(1))
     bins: int = 15
     max_ece: float = 0.05
-    num_bootstrap: int = 1000
     noise_draws: int = 200
-    level: float = 0.95
 
 
 @register("audit-calibration", chapter=AUDIT_CHAPTER)
@@ -69,8 +67,7 @@ class Calibration(Section):
         before, after = torch.softmax(scaled[""], 1), torch.softmax(scaled["_ts"], 1)
         w = weights(len(held), num=cfg.num_bootstrap, rng=ctx.rng("calibration", "bootstrap"))
         m = Metrics()
-        m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
-              "inputs whose eval-mode output changes between passes")
+        add_trust(m, s)
         m.add("outputs_probabilities", float(s.kind.kind == "probabilities"), "flag",
               "1: measured on log p, the model's outputs being probabilities")
         m.add("temperature", scaler.temperature_, "", "T fitted on the first half (> 1: over-confident)")

@@ -25,11 +25,12 @@ from typing import ClassVar
 import torch
 
 from limitlab import figures
-from limitlab.audit import checks
-from limitlab.audit._common import Section, add_bootstrap, interval, shown, untrusted, weights
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_trust, interval, shown, untrusted, weights, with_intervals,
+)
 from limitlab.audit.outputs import to_logits
 from limitlab.audit.subject import outputs_of, subject_of
-from limitlab.config import Checked, Interval
+from limitlab.config import Interval
 from limitlab.context import Context
 from limitlab.data.ood_sets import ood_sets
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
@@ -39,14 +40,12 @@ from limitlab.uncertainty.logit_scores import uncertainty_scores
 
 
 @dataclass(frozen=True)
-class OodConfig(Checked):
-    constraints: ClassVar = {"max_ood": Interval(10), "max_fpr": Interval(0, 1), "tpr": Interval(0, 1, closed="right"),
-                             "num_bootstrap": Interval(10), "level": Interval(0, 1, closed="neither")}
+class OodConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(max_ood=Interval(10), max_fpr=Interval(0, 1),
+                                           tpr=Interval(0, 1, closed="right"))
     max_ood: int = 500
     max_fpr: float = 0.5
     tpr: float = 0.95
-    num_bootstrap: int = 1000
-    level: float = 0.95
 
 
 @register("audit-ood", chapter=AUDIT_CHAPTER)
@@ -65,8 +64,7 @@ class OutOfDistribution(Section):
         sets = ood_sets(s.x, lo=s.bounds.lo, hi=s.bounds.hi, num=cfg.max_ood, generator=ctx.generator("ood-sets"))
         w_in = weights(len(s.y), num=cfg.num_bootstrap, rng=ctx.rng("ood", "bootstrap", "in"))
         m = Metrics()
-        m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
-              "inputs whose eval-mode output changes between passes")
+        add_trust(m, s)
         m.add("conf_in", float(torch.exp(-torch.from_numpy(score_in["max-softmax"])).mean()), "probability",
               "mean max softmax on the given inputs")
         panels = []

@@ -30,19 +30,18 @@ from typing import ClassVar
 import torch
 
 from limitlab.audit import checks
-from limitlab.audit._common import Section, add_share, interval
+from limitlab.audit._common import IntervalConfig, Section, add_share, add_trust, interval
 from limitlab.audit.subject import subject_of
-from limitlab.config import Checked, Interval
+from limitlab.config import Interval
 from limitlab.context import Context
 from limitlab.result import Metrics, MetricValues, Result, Table, Verdict
 from limitlab.study import AUDIT_CHAPTER, register
 
 
 @dataclass(frozen=True)
-class PreflightConfig(Checked):
-    constraints: ClassVar = {"max_bad_gradients": Interval(0, 1), "level": Interval(0, 1, closed="neither")}
+class PreflightConfig(IntervalConfig):
+    constraints: ClassVar = {**IntervalConfig.constraints, "max_bad_gradients": Interval(0, 1)}
     max_bad_gradients: float = checks.MAX_BAD_GRADIENTS  # inputs with a zero or NaN loss gradient: more is a problem
-    level: float = 0.95  # confidence level of the accuracy's interval
 
 
 @register("audit-preflight", chapter=AUDIT_CHAPTER)
@@ -67,8 +66,7 @@ class Preflight(Section):
         m.add("outputs_log_probabilities", float(kind.kind == "log-probabilities"), "flag",
               "1: outputs read as log-probabilities")
         m.add("single_output", float(kind.single), "flag", "1: one output per input (a binary model)")
-        m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
-              "inputs whose eval-mode output changes between passes or with the batch's order")
+        add_trust(m, s)
         m.add("zero_grad_share", grads["zero"], "fraction", "inputs whose loss gradient w.r.t. the input is exactly 0")
         m.add("nan_grad_share", grads["nan"], "fraction", "inputs whose loss gradient has a NaN or infinite entry")
         m.add("gradient_path", grads["path"], "flag", "1: the loss depends on the input through autograd")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from limitlab.audit.checks import SAMPLE
 from limitlab.audit.subject import Subject
 from limitlab.result import MetricValues
 
@@ -26,9 +27,9 @@ def preflight_rows(s: Subject, m: MetricValues, modes: list[str], problems: Mapp
     rows = [["outputs", kind.describe(), "ok" if kind.kind == "logits" and not kind.single else "note",
              ("reads (0, z) as the two classes' logits" if kind.single and kind.kind == "logits" else
               "reads (log(1 - p), log p) as the two classes' logits" if kind.single else DOES[kind.kind])]]
-    share = m["nondeterministic_share"] or 0.0
-    rows.append(["determinism", f"{share:.1%} of the inputs checked change between eval-mode passes or with the "
-                 "batch's order", "problem" if share > 0 else "ok",
+    share, checked = m["nondeterministic_share"] or 0.0, min(len(s.y), SAMPLE)
+    rows.append(["determinism", f"{round(share * checked)} of {checked} inputs change between two eval-mode passes, "
+                 "with the batch reversed, or in a batch half the size", "problem" if share > 0 else "ok",
                  "marks every section 'unreliable'" if share > 0 else "nothing to do"])
     if m["gradient_path"] == 0:
         grad = ["input gradients", "no gradient path: the loss does not depend on the input through autograd "
@@ -36,8 +37,9 @@ def preflight_rows(s: Subject, m: MetricValues, modes: list[str], problems: Mapp
                 "cannot run gradient attacks; runs noise and the gradient-free Square attack, verdict 'unreliable'"]
     else:
         bad = problems.get("masked input gradients")
-        grad = ["input gradients", f"{m['zero_grad_share']:.1%} of inputs have a zero loss gradient, "
-                f"{m['nan_grad_share']:.1%} a NaN or infinite one", "problem" if bad else "ok",
+        n = len(s.y)
+        grad = ["input gradients", f"{round(m['zero_grad_share'] * n)} of {n} inputs have a zero loss gradient, "
+                f"{round(m['nan_grad_share'] * n)} a NaN or infinite one", "problem" if bad else "ok",
                 "marks the robustness verdict 'unreliable' (gradient masking)" if bad else "nothing to do"]
     rows.append(grad)
     rows.append(["modes", ", ".join(sorted(set(modes))) + " in train mode" if modes else "every module in eval mode",
@@ -52,7 +54,8 @@ def preflight_rows(s: Subject, m: MetricValues, modes: list[str], problems: Mapp
         rows.append(["normalization", "(x - mean) / std per channel, declared with --normalize", "note",
                      "applies it inside the model and attacks x in raw units (as ART's preprocessing does)"])
     narrow = m["narrow_share"] or 0.0
-    rows.append(["ranges", f"{narrow:.0%} of the features cover less than a quarter of their bounds' width",
+    rows.append(["ranges", f"{narrow:.0%} of the features (channels, for images) cover less than a quarter of "
+                 "their bounds' width with their data",
                  "problem" if narrow > 0 else "ok",
                  "eps is far larger for them than for the rest: pass per-feature bounds (--bounds FILE)" if narrow > 0
                  else "nothing to do"])

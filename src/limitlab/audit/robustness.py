@@ -11,11 +11,13 @@ input, over the eps grid and at the whole box (`unbounded_eps` = 1): FGSM; PGD w
 random restarts of `pgd_steps` steps of `step_ratio` * eps / steps, only inputs still correct attacked
 again (4 restarts of 10 steps by default: on digits MLP / CNN models, 10, 20 and 40 steps gave the same
 accuracy, and 4 restarts came within 2 inputs of 8 at every eps, `benchmarks/bench_audit.py`); random
-sign noise; Square (`square_queries` queries) on the inputs PGD left correct. An input counts as robust
-at an eps when it is classified correctly clean and under every attack (the worst case). The headline:
-the worst-case accuracy at the stated `headline_eps`, the eps at which it falls to half the clean
-accuracy (interpolated; `limitlab.stats.curves`) and the area under the curve up to the largest grid
-eps, each with a 95% interval (Clopper-Pearson for accuracies, a bootstrap over inputs otherwise).
+sign noise; and at the stated eps (`square_eps`), Square with `square_queries` queries on the inputs
+PGD left correct (at every grid eps it costs more forward passes than all the rest together). An input
+counts as robust at an eps when it is classified correctly clean and under every attack (the worst
+case). The headline: the worst-case accuracy at the stated eps (0.03, 0.1 and 0.3 of the range), the
+eps at which it falls to half the clean accuracy (interpolated; `limitlab.stats.curves`) and the area
+under the curve up to the largest grid eps, each with a 95% interval (Clopper-Pearson for accuracies,
+a bootstrap over inputs otherwise).
 
 Verdict: unreliable if the forward pass is not deterministic, the model has no input gradient, or any
 symptom of gradient masking shows (zero or NaN loss gradients on more than 1% of the inputs, FGSM
@@ -33,57 +35,63 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from torch import Tensor
 
-from limitlab.attacks.fgsm import fgsm
-from limitlab.attacks.pgd_restarts import pgd_restarts
-from limitlab.attacks.sign_noise import sign_noise
-from limitlab.attacks.square import square
 from limitlab.audit import checks, masking
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, shown, untrusted, weights, with_intervals,
+)
 from limitlab.audit.robustness_views import accuracy_figure, counts_table
-from limitlab.audit._common import Section, add_bootstrap, add_share, compare, shown, untrusted, weights
-from limitlab.audit.subject import BATCH, outputs_of, subject_of
-from limitlab.config import Checked, Each, Interval, check
+from limitlab.audit.subject import subject_of
+from limitlab.audit.sweep import sweep
+from limitlab.config import Each, Interval, check
 from limitlab.context import Context
 from limitlab.result import Metrics, MetricValues, Result, Verdict, at_least
 from limitlab.stats import curves
 from limitlab.study import AUDIT_CHAPTER, register
 
 FRACTION = Interval(0, 1, closed="right")
+STATED = (0.03, 0.1, 0.3)  # 0.03 ~ 8/255 (CIFAR-10's budget), 0.1 and 0.3 (MNIST's)
 
 
 @dataclass(frozen=True)
-class RobustnessConfig(Checked):
-    constraints: ClassVar = {
-        "eps_grid": Each(FRACTION, min_len=1, unique=True), "headline_eps": Each(FRACTION, unique=True),
-        "small": FRACTION, "pgd_steps": Interval(1), "pgd_restarts": Interval(1),
-        "step_ratio": Interval(0, closed="neither"), "square_queries": Interval(1), "square_p_init": FRACTION,
-        "unbounded_eps": FRACTION, "noise_keeps": Interval(0, 1),
-        "max_bad_gradients": Interval(0, 1), "num_bootstrap": Interval(10), "level": Interval(0, 1, closed="neither")}
+class RobustnessConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(
+        eps_grid=Each(FRACTION, min_len=1, unique=True), headline_eps=Each(FRACTION, unique=True),
+        square_eps=Each(FRACTION, unique=True), small=FRACTION,
+        pgd_steps=Interval(1), pgd_restarts=Interval(1), step_ratio=Interval(0, closed="neither"),
+        square_queries=Interval(1), square_p_init=FRACTION, unbounded_eps=FRACTION, noise_keeps=Interval(0, 1),
+        max_bad_gradients=Interval(0, 1))
     eps_grid: tuple[float, ...] = (0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3)  # fractions of each value's range
-    headline_eps: tuple[float, ...] = (0.03, 0.1, 0.3)  # 0.03 ~ 8/255 (CIFAR-10), 0.1 and 0.3 (MNIST)
+    headline_eps: tuple[float, ...] | None = None  # None: those of STATED on the grid (else the grid's largest)
     small: float = 0.1
     pgd_steps: int = 10
     pgd_restarts: int = 4
     step_ratio: float = 2.5
-    square_queries: int = 1000
+    square_queries: int = 500
+    square_eps: tuple[float, ...] | None = None  # where Square runs; None: the stated eps
     square_p_init: float = 0.8
     unbounded_eps: float = 1.0  # the whole input box: any input is reachable, so PGD must reach 0%
     noise_keeps: float = 0.9
     max_bad_gradients: float = checks.MAX_BAD_GRADIENTS
-    num_bootstrap: int = 1000
-    level: float = 0.95
 
     def validate(self) -> None:
-        check(set(self.headline_eps) <= set(self.eps_grid), f"headline_eps={list(self.headline_eps)}; expected "
-              f"values of eps_grid={list(self.eps_grid)}")
+        for name in ("headline_eps", "square_eps"):
+            chosen = list(getattr(self, name) or ())
+            check(set(chosen) <= set(self.eps_grid), f"{name}={chosen}; expected values of "
+                  f"eps_grid={list(self.eps_grid)}")
+
+    @property
+    def stated(self) -> tuple[float, ...]:
+        """The eps whose worst-case accuracy is a headline number."""
+        if self.headline_eps is not None:
+            return tuple(sorted(self.headline_eps))
+        return tuple(e for e in STATED if e in self.eps_grid) or (max(self.eps_grid),)
+
+    @property
+    def square_at(self) -> tuple[float, ...]:
+        return tuple(sorted(self.square_eps)) if self.square_eps is not None else self.stated
         check(self.unbounded_eps > max(self.eps_grid), f"unbounded_eps={self.unbounded_eps}; expected more than "
               f"the largest eps of the grid ({max(self.eps_grid)})")
-
-
-def _each(fn, *tensors: Tensor) -> Tensor:
-    """fn over `BATCH`-sized chunks of the tensors, concatenated (memory stays flat in N)."""
-    return torch.cat([fn(*(t[i:i + BATCH] for t in tensors)) for i in range(0, len(tensors[0]), BATCH)])
 
 
 @register("audit-robustness", chapter=AUDIT_CHAPTER)
@@ -94,30 +102,9 @@ class Robustness(Section):
              "gradient, halve its accuracy where random noise of the same size does not, and can the attack be "
              "trusted (no sign of masked gradients)?")
     Config = RobustnessConfig
-    presets = {"tiny": {"eps_grid": (0.05, 0.1, 0.3), "headline_eps": (0.1, 0.3), "pgd_steps": 5, "pgd_restarts": 1,
+    presets = {"tiny": {"eps_grid": (0.05, 0.1, 0.3), "pgd_steps": 5, "pgd_restarts": 1,
                         "square_queries": 30, "num_bootstrap": 200},
                "full": {"pgd_steps": 40, "pgd_restarts": 8, "square_queries": 5000}}
-
-    def attacks(self, s, eps: float, ctx: Context, gradient: bool) -> dict[str, Tensor]:
-        """Per attack, which inputs it leaves classified correctly at eps (clean-correct ones only)."""
-        cfg, model, u, y = self.config, s.unit, s.u, s.y
-        clean = s.logits.argmax(1) == y
-        right = lambda adv: clean & (outputs_of(model, adv).argmax(1) == y)  # noqa: E731
-        gen = {a: ctx.generator("robustness", a, eps) for a in ("pgd", "noise", "square")}
-        out = {"noise": right(_each(lambda a: sign_noise(a, eps=eps, generator=gen["noise"]), u))}
-        if gradient:
-            out["fgsm"] = right(_each(lambda a, b: fgsm(model, a, b, eps=eps), u, y))
-            out["pgd"] = right(_each(lambda a, b: pgd_restarts(
-                model, a, b, eps=eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
-                generator=gen["pgd"]), u, y))
-        alive = out.get("pgd", clean).clone()
-        if alive.any():
-            idx = torch.nonzero(alive).flatten()
-            adv = _each(lambda a, b: square(model, a, b, eps=eps, queries=cfg.square_queries,
-                                             p_init=cfg.square_p_init, generator=gen["square"]), u[idx], y[idx])
-            alive[idx] = outputs_of(model, adv).argmax(1) == y[idx]
-        out["square"] = alive
-        return out
 
     def run(self, ctx: Context) -> Result:
         s, cfg = subject_of(ctx), self.config
@@ -127,7 +114,7 @@ class Robustness(Section):
         clean = s.logits.argmax(1) == s.y
         right = {a: [clean] for a in (("fgsm", "pgd") if gradient else ()) + ("noise", "square")}
         for eps in ctx.progress.track(grid[1:], description="robustness: attacks over eps"):
-            for a, flags in self.attacks(s, eps, ctx, gradient).items():
+            for a, flags in sweep(s, eps, cfg, ctx, gradient=gradient, with_square=eps in cfg.square_at).items():
                 right[a].append(flags)
         hit = {a: torch.stack(v, 1).numpy() for a, v in right.items()}  # (n, k) correct per eps
         worst = np.logical_and.reduce(list(hit.values()))
@@ -138,7 +125,7 @@ class Robustness(Section):
         n = len(s.y)
         add_share(m, "clean_acc", clean, "accuracy on the given inputs", level=cfg.level)
         m.add("chance_acc", 1 / s.num_classes, "fraction", "accuracy of guessing (1 / number of classes)")
-        for e in cfg.headline_eps:
+        for e in cfg.stated:
             add_share(m, f"acc_eps_{e:g}", worst[:, grid.index(e)], f"worst-case accuracy at eps {e:g} of the range",
                       level=cfg.level)
         w = weights(n, num=cfg.num_bootstrap, rng=ctx.rng("robustness", "bootstrap"))
@@ -155,8 +142,7 @@ class Robustness(Section):
         if gradient:
             add_share(m, "acc_unbounded_pgd", hit["pgd"][:, -1], "PGD accuracy over the whole input box",
                       level=cfg.level)
-        m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
-              "inputs whose eval-mode output changes between passes")
+        add_trust(m, s)
         m.add("gradient_path", grads["path"], "flag", "1: the loss depends on the input through autograd")
         m.add("bad_grad_share", grads["zero"] + grads["nan"], "fraction", "inputs with a zero or NaN/Inf loss gradient")
         found = masking.flags(counts, n=n, bad_gradient_share=grads["zero"] + grads["nan"],
@@ -164,14 +150,21 @@ class Robustness(Section):
         for name, value in found.items():
             m.add(f"flag_{name}", None if value is None else float(value), "flag", f"1: {masking.FLAGS[name]}")
         return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level)],
-                           tables=[counts_table(grid, counts, extra, n, s.bounds.span)])
+                           tables=[counts_table(grid, counts, extra, n, s.bounds.span, strength=self.strength(),
+                                                ran=[e in cfg.square_at for e in grid])])
+
+    def strength(self) -> str:
+        cfg = self.config
+        return (f"PGD: {cfg.pgd_restarts} random restart(s) x {cfg.pgd_steps} steps of {cfg.step_ratio:g} eps / "
+                f"{cfg.pgd_steps}; Square: {cfg.square_queries} queries (p_init {cfg.square_p_init:g}) at eps "
+                f"{', '.join(f'{e:g}' for e in cfg.square_at)}")
 
     def judge(self, m: MetricValues) -> Verdict:
         cfg = self.config
         if (v := untrusted(m)) is not None:
             return v
         text = (f"Clean accuracy {shown(m, 'clean_acc', '.1%')}; worst-case accuracy "
-                + ", ".join(f"{shown(m, f'acc_eps_{e:g}', '.1%')} at eps {e:g}" for e in cfg.headline_eps)
+                + ", ".join(f"{shown(m, f'acc_eps_{e:g}', '.1%')} at eps {e:g}" for e in cfg.stated)
                 + f" (fractions of the range); it halves at eps {shown(m, 'eps_half', '.3f')}; "
                   f"area under the curve {shown(m, 'auc', '.3f')}")
         if m["gradient_path"] == 0:

@@ -24,11 +24,13 @@ def accuracy_figure(grid, hit: dict[str, np.ndarray], worst: np.ndarray, *, leve
         caption=f"Each attack, and the worst case over them with its {level:.0%} interval (band).{tail}")
 
 
-def counts_table(grid, counts: dict[str, list[int]], extra: list[int], n: int, span: Tensor) -> Table:
+def counts_table(grid, counts: dict[str, list[int]], extra: list[int], n: int, span: Tensor, *, strength: str,
+                 ran: list[bool]) -> Table:
     flat = span.flatten()
     unit = f" eps x {float(flat[0]):g} is the change in input units." if bool((flat == flat[0]).all()) else \
         " Each feature's change is eps times its own range."
-    rows = [[f"{e:g}", *[f"{counts[a][i]}/{n}" for a in counts], extra[i]] for i, e in enumerate(grid)]
+    rows = [[f"{e:g}", *[f"{counts[a][i]}/{n}" if a != "square" or ran[i] or i == 0 else "-" for a in counts],
+             extra[i] if ran[i] else "-"] for i, e in enumerate(grid)]
     return Table("Inputs left correct by each attack", ["eps (fraction of range)", *counts, "fooled by Square only"],
-                 rows, caption=f"eps 0 is the clean accuracy; the last row is the whole input box.{unit} Square "
-                               "attacks what PGD left correct.")
+                 rows, caption=f"eps 0 is the clean accuracy; the last row is the whole input box.{unit} "
+                               f"{strength}; Square attacks what PGD left correct.")

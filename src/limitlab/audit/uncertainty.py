@@ -24,14 +24,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import torch
 
 from limitlab import figures, ood
 from limitlab import uncertainty as unc
-from limitlab.audit import checks
-from limitlab.audit._common import Section, add_bootstrap, add_share, compare, interval, shown, untrusted, weights
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, interval, shown, untrusted, weights,
+    with_intervals,
+)
 from limitlab.audit.subject import subject_of
-from limitlab.config import Checked, Interval
+from limitlab.config import Interval
 from limitlab.context import Context
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
 from limitlab.stats import weighted
@@ -40,14 +41,11 @@ from limitlab.uncertainty.logit_scores import uncertainty_scores
 
 
 @dataclass(frozen=True)
-class UncertaintyConfig(Checked):
-    constraints: ClassVar = {"mc_samples": Interval(2), "max_auroc": Interval(0, 1), "min_count": Interval(1),
-                             "num_bootstrap": Interval(10), "level": Interval(0, 1, closed="neither")}
+class UncertaintyConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(mc_samples=Interval(2), max_auroc=Interval(0, 1), min_count=Interval(1))
     mc_samples: int = 30
     max_auroc: float = 0.9
     min_count: int = 5
-    num_bootstrap: int = 1000
-    level: float = 0.95
 
 
 def error_auroc(w: np.ndarray, score: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -77,8 +75,7 @@ class Uncertainty(Section):
         w = weights(len(s.y), num=cfg.num_bootstrap, rng=ctx.rng("uncertainty", "bootstrap"))
         right = correct["max-softmax"]
         m = Metrics()
-        m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
-              "inputs whose eval-mode output changes between passes")
+        add_trust(m, s)
         add_share(m, "acc", right, "accuracy in eval mode", level=cfg.level)
         m.add("num_wrong", int((~right).sum()), "inputs", "wrong predictions")
         m.add("num_right", int(right.sum()), "inputs", "right predictions")

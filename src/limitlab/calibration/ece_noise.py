@@ -10,7 +10,6 @@ the floor; its mean over `draws` is the noise a measured ECE must exceed to say 
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from limitlab.errors import ConfigError
