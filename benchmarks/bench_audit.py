@@ -27,10 +27,12 @@ from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.models import TrainConfig, build, fit
 from limitlab.timing import best_time_ratio
+from limitlab.uncertainty.mc_dropout import dropout_layers
 
 
 class Recorder(nn.Module):
-    """The model, logging (batch shape, whether a backward pass to the input can follow) for each call."""
+    """The model, logging for each call (batch shape, whether a backward pass to the input can follow,
+    whether dropout is sampling: MC dropout's passes)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -38,16 +40,20 @@ class Recorder(nn.Module):
 
     def forward(self, x):
         if self.on:
-            self.calls.append((tuple(x.shape), torch.is_grad_enabled() and x.requires_grad))
+            sampling = any(m.training for m in dropout_layers(self.model))
+            self.calls.append((tuple(x.shape), torch.is_grad_enabled() and x.requires_grad, sampling))
         return self.model(x)
 
 
 def floor(model: nn.Module, calls: list, num_classes: int) -> None:
-    """Every recorded pass again, bare: a forward, and a backward to the input where the audit took one."""
+    """Every recorded pass again, bare: a forward (sampling dropout where the audit did), and a backward to the
+    input where the audit took one."""
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    for shape, grad in calls:
+    for shape, grad, sampling in calls:
+        for m in dropout_layers(model):
+            m.train(sampling)
         x = torch.rand(shape)
         y = torch.randint(0, num_classes, shape[:1])
         if grad:
@@ -76,12 +82,13 @@ def main() -> None:
     recorder = Recorder(model)
     results = audit(recorder, x, y, bounds=(0.0, 1.0))
     calls, recorder.on = list(recorder.calls), False
-    backward = sum(g for _, g in calls)
-    rows = sum(s[0] for s, _ in calls)
+    backward = sum(g for _, g, _ in calls)
+    rows = sum(s[0] for s, _, _ in calls)
     ratio, base = best_time_ratio(lambda: audit(recorder, x, y, bounds=(0.0, 1.0)), lambda: floor(model, calls, 10),
-                                  repeats=2)
+                                  repeats=3)
     print(f"audit of a 28x28 CNN on {len(x)} inputs (default preset): {len(calls)} forward passes ({rows} rows), "
           f"{backward} with a backward pass; floor {base:.1f} s; audit {ratio:.2f}x the floor")
+    model.eval()
     print("verdicts: " + ", ".join(f"{r.study.removeprefix('audit-')} {r.verdict}" for r in results))
 
 

@@ -65,8 +65,9 @@ def test_a_random_forward_pass_makes_every_section_unreliable(mlp, digits_test):
 def test_accuracy_at_chance_alone(mlp, digits_test):
     x, y = digits_test
     shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(0))]
-    assert problems(run(mlp, x, shuffled, bounds=(0.0, 1.0))["preflight"]) == {
-        "accuracy no better than the most common label"}
+    a = run(mlp, x, shuffled, sections=("robustness",), bounds=(0.0, 1.0))
+    assert problems(a["preflight"]) == {"accuracy no better than the most common label"}
+    assert a["robustness"].verdict == "inconclusive" and "nothing to attack" in a["robustness"].evidence
 
 
 def test_notes_are_not_problems(mlp, digits_test):

@@ -19,14 +19,15 @@ eps at which it falls to half the clean accuracy (interpolated; `limitlab.stats.
 under the curve up to the largest grid eps, each with a 95% interval (Clopper-Pearson for accuracies,
 a bootstrap over inputs otherwise).
 
-Verdict: unreliable if the forward pass is not deterministic, the model has no input gradient, or any
-symptom of gradient masking shows (zero or NaN loss gradients on more than 1% of the inputs, FGSM
-lowering the accuracy at no grid eps, FGSM / sign noise / Square beating PGD at some eps, PGD over the whole
-box leaving inputs correct, PGD accuracy rising with eps; "beating" = at least max(2, 1% of the
-inputs) more fooled). Otherwise inconclusive if the clean accuracy's interval does not lie above chance
-(1/C); holds (the model is fragile) if the interval of the halving eps lies below `small` (10% of the
-range) and sign noise at the first grid eps where the accuracy is halved keeps >= `noise_keeps` (90%) of
-the clean accuracy; fails (not fragile) if that interval lies above `small`; inconclusive otherwise.
+Verdict: unreliable if the forward pass is not deterministic or the model has no input gradient;
+inconclusive if the clean accuracy's 95% interval does not lie above chance (1/C: nothing to attack);
+unreliable if any symptom of gradient masking shows (zero or NaN loss gradients on more than 1% of the
+inputs, FGSM lowering the accuracy at no grid eps, FGSM / sign noise / Square beating PGD at some eps,
+PGD over the whole box leaving inputs correct, PGD accuracy rising with eps; "beating" = at least
+max(2, 1% of the inputs) more fooled). Otherwise holds (the model is fragile) if the interval of the
+halving eps lies below `small` (10% of the range) and sign noise at the first grid eps where the
+accuracy is halved keeps >= `noise_keeps` (90%) of the clean accuracy; fails (not fragile) if that
+interval lies above `small`; inconclusive otherwise.
 """
 from __future__ import annotations
 
@@ -143,6 +144,7 @@ class Robustness(Section):
             add_share(m, "acc_unbounded_pgd", hit["pgd"][:, -1], "PGD accuracy over the whole input box",
                       level=cfg.level)
         add_trust(m, s)
+        m.add("bounds_inferred", float(s.bounds.inferred), "flag", "1: eps is a fraction of ranges inferred from data")
         m.add("gradient_path", grads["path"], "flag", "1: the loss depends on the input through autograd")
         m.add("bad_grad_share", grads["zero"] + grads["nan"], "fraction", "inputs with a zero or NaN/Inf loss gradient")
         found = masking.flags(counts, n=n, bad_gradient_share=grads["zero"] + grads["nan"],
@@ -165,20 +167,22 @@ class Robustness(Section):
             return v
         text = (f"Clean accuracy {shown(m, 'clean_acc', '.1%')}; worst-case accuracy "
                 + ", ".join(f"{shown(m, f'acc_eps_{e:g}', '.1%')} at eps {e:g}" for e in cfg.stated)
-                + f" (fractions of the range); it halves at eps {shown(m, 'eps_half', '.3f')}; "
+                + f" (fractions of each feature's {'inferred ' if m['bounds_inferred'] else ''}range); it halves at "
+                  f"eps {shown(m, 'eps_half', '.3f')}; "
                   f"area under the curve {shown(m, 'auc', '.3f')}")
         if m["gradient_path"] == 0:
             return Verdict("unreliable", f"{text}. The loss has no gradient with respect to the input, so FGSM and "
                                          "PGD could not run: the accuracy is what noise and Square left, an upper "
                                          "bound.")
+        if compare(m, "clean_acc", m["chance_acc"] or 1.0) is not True:
+            return Verdict("inconclusive", f"{text}. The clean accuracy is not above chance: nothing to attack or "
+                                           "halve.")
         raised = [masking.FLAGS[k] for k in masking.FLAGS if m[f"flag_{k}"]]
         if raised:
             return Verdict("unreliable", f"{text}. Unreliable evaluation, masked gradients suspected: "
                                          f"{'; '.join(raised)}. The true robustness is likely lower.")
         if any(m[f"flag_{k}"] is None for k in masking.FLAGS):
             return Verdict("inconclusive", f"{text}. Not measured: the gradient-masking checks.")
-        if compare(m, "clean_acc", m["chance_acc"] or 1.0) is not True:
-            return Verdict("inconclusive", f"{text}. The clean accuracy is not above chance: nothing to halve.")
         above = compare(m, "eps_half", cfg.small)
         fragile = None if above is None else not above
         keep = None if m["clean_acc"] is None else cfg.noise_keeps * m["clean_acc"]
