@@ -4,6 +4,7 @@ import dataclasses
 import pytest
 import torch
 
+import limitlab
 from limitlab import runner
 from limitlab.audit import SECTIONS, audit, build_subject, plan
 from limitlab.errors import ConfigError
@@ -84,7 +85,8 @@ def test_the_users_torch_state_and_model_are_left_as_they_were(small):
     torch.manual_seed(123)
     threads = torch.get_num_threads()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    audit(model, x, y, preset="tiny", sections="ood")
+    (pre, ood) = limitlab.audit(model, x, y, preset="tiny", sections="ood")  # the package is callable
+    assert (pre.study, ood.study) == ("audit-preflight", "audit-ood")
     assert torch.equal(torch.rand(3), (torch.manual_seed(123), torch.rand(3))[1])
     assert torch.get_num_threads() == threads and model.training
     assert all(p.requires_grad for p in model.parameters())

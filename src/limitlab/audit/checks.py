@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.dropout import _DropoutNd
 
 from limitlab._modelstate import frozen
+from limitlab.audit.outputs import Adapted
 from limitlab.audit.subject import BATCH, Subject
 
 SAMPLE = 256  # inputs for the determinism check: AutoAttack's check_randomized uses a few hundred
@@ -26,11 +27,12 @@ MAX_BAD_GRADIENTS = 0.01  # more inputs than this with a zero / NaN loss gradien
 
 
 @torch.no_grad()
-def _nondeterministic(module: nn.Module, x: Tensor) -> float:
+def _nondeterministic(module: Adapted, x: Tensor) -> float:
     half = max(1, len(x) // 2)
-    with frozen(module):
-        first = module(x)
-        again, reversed_, alone = module(x), module(x.flip(0)).flip(0), module(x[:half])  # same, reordered, smaller
+    with frozen(module):  # the model's own outputs: a log of an underflowing probability would amplify 1 ulp
+        f = lambda v: module.outputs(v).reshape(len(v), -1)  # noqa: E731
+        first = f(x)
+        again, reversed_, alone = f(x), f(x.flip(0)).flip(0), f(x[:half])  # the same, reordered, smaller
     scale = first.abs().amax(1).clamp_min(1.0)
     moved = torch.maximum((again - first).abs().amax(1), (reversed_ - first).abs().amax(1))
     moved[:half] = torch.maximum(moved[:half], (alone - first[:half]).abs().amax(1))

@@ -26,7 +26,6 @@ from limitlab.errors import ConfigError, DataError, IncompatibleModelError
 
 BATCH = 256  # inputs per forward pass: memory stays flat on a large test set
 MIN_INPUTS = 10
-SAMPLE = 256  # inputs whose outputs decide the output kind
 
 
 @dataclass(frozen=True)
@@ -132,22 +131,21 @@ def build_subject(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarr
     yt = torch.from_numpy(yn.astype(np.int64))
     b = _bounds.resolve(xt, bounds)
     norm = _bounds.parse_normalize(normalize, xt.shape[1])
-    out = _first_outputs(Adapted(model, OutputKind("logits", False, ""), norm, tuple(xt.shape[1:])), xt[:SAMPLE])
-    if not isinstance(out, Tensor) or not out.is_floating_point() or out.dim() not in (1, 2) or len(out) != len(
-            xt[:SAMPLE]):
+    out = _first_outputs(Adapted(model, OutputKind("logits", False, ""), norm, tuple(xt.shape[1:])), xt)
+    if not isinstance(out, Tensor) or not out.is_floating_point() or out.dim() not in (1, 2) or len(out) != len(xt):
         shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-        raise IncompatibleModelError(f"model(x) returns {shape} for {len(xt[:SAMPLE])} inputs; expected float "
-                                     "scores of shape (N, C), one per class (or (N,) for a binary model)")
+        raise IncompatibleModelError(f"model(x) returns {shape} for {len(xt)} inputs; expected float scores of "
+                                     "shape (N, C), one per class (or (N,) for a binary model)")
     if not bool(torch.isfinite(out).all()):
         raise IncompatibleModelError("model(x) returns NaN or infinite outputs; expected finite scores "
                                      "(check the weights)")
     kind = detect(out, model)
-    raw = Adapted(model, kind, norm, tuple(xt.shape[1:]))
     classes = 2 if kind.single else out.shape[1]
     if int(yt.max()) >= classes:
         raise IncompatibleModelError(f"the labels go up to {int(yt.max())} but the model has {classes} outputs; "
                                      f"expected labels 0..{classes - 1}: map the labels, or pass the matching model")
-    logits = to_logits(outputs_of(raw, xt, call="outputs").double(), kind)
+    raw = Adapted(model, kind, norm, tuple(xt.shape[1:]))
+    logits = to_logits(out.double(), kind)
     identity = bool((b.lo == 0).all() and (b.hi == 1).all())
     unit = raw if identity else FromUnit(raw, b.lo, b.hi)
     return Subject(model, xt, yt, b, norm, kind, raw, unit, logits,
