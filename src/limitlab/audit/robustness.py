@@ -151,9 +151,10 @@ class Robustness(Section):
                               max_bad=cfg.max_bad_gradients, square_extra=extra)
         for name, value in found.items():
             m.add(f"flag_{name}", None if value is None else float(value), "flag", f"1: {masking.FLAGS[name]}")
-        return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level)],
+        ran = [e in cfg.square_at for e in grid]
+        return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran)],
                            tables=[counts_table(grid, counts, extra, n, s.bounds.span, strength=self.strength(),
-                                                ran=[e in cfg.square_at for e in grid])])
+                                                ran=ran)])
 
     def strength(self) -> str:
         cfg = self.config

@@ -9,10 +9,14 @@ from limitlab.result import Figure, Table
 from limitlab.stats.binomial import clopper_pearson
 
 
-def accuracy_figure(grid, hit: dict[str, np.ndarray], worst: np.ndarray, *, level: float) -> Figure:
-    """Each attack's accuracy over the grid (without the whole-box point), and the worst case with its band."""
+def accuracy_figure(grid, hit: dict[str, np.ndarray], worst: np.ndarray, *, level: float, ran: list[bool]) -> Figure:
+    """Each attack's accuracy over the grid (without the whole-box point; Square only where it ran, as points),
+    and the worst case with its band."""
     g, n = list(grid[:-1]), len(worst)
-    lines = [figures.series(a, g, hit[a][:, :-1].mean(0)) for a in hit]
+    lines = [figures.series(a, g, hit[a][:, :-1].mean(0)) for a in hit if a != "square"]
+    at = [i for i in range(len(g)) if ran[i] and i > 0]
+    lines.append(figures.series("square", [g[i] for i in at], hit["square"][:, at].mean(0),
+                                style="points"))
     bands = [clopper_pearson(int(c), n, level=level) for c in worst[:, :-1].sum(0)]
     lines.append(figures.series("worst case", g, worst[:, :-1].mean(0), lo=[b[0] for b in bands],
                                 hi=[b[1] for b in bands]))
@@ -21,7 +25,8 @@ def accuracy_figure(grid, hit: dict[str, np.ndarray], worst: np.ndarray, *, leve
     return Figure("accuracy-vs-eps", "Accuracy vs perturbation size", [figures.lines(
         lines, xlabel="eps (L-inf, fraction of each feature's range)", ylabel="accuracy", ylim=(0, 1.02),
         hlines=[{"y": float(worst[:, 0].mean()) / 2, "label": "half the clean accuracy"}])],
-        caption=f"Each attack, and the worst case over them with its {level:.0%} interval (band).{tail}")
+        caption=f"Each attack, and the worst case over them with its {level:.0%} interval (band); Square (points) "
+                f"only at the stated eps, on what PGD left correct.{tail}")
 
 
 def counts_table(grid, counts: dict[str, list[int]], extra: list[int], n: int, span: Tensor, *, strength: str,
