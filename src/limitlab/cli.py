@@ -79,16 +79,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="a setting and the values to try (a JSON list for list-valued keys); repeatable: the "
                         "sweep runs the Cartesian product")
     _execution_options(w)
-    a = sub.add_parser("audit", help="audit your own classifier: robustness, calibration, uncertainty, OOD")
+    a = sub.add_parser("audit", help="audit your own classifier: pre-flight checks, robustness, calibration, "
+                                     "uncertainty, OOD")
     a.add_argument("--model", required=True, metavar="SPEC", help="package.module:callable that returns the nn.Module")
     a.add_argument("--weights", type=Path, help="its state dict (.safetensors, or .pt/.pth saved from state_dict())")
-    a.add_argument("--data", type=Path, required=True, help="test inputs and labels: .npz/.pt/.safetensors with x and y")
-    a.add_argument("--bounds", metavar="LO,HI", help="the inputs' valid range (default: the data's min and max)")
-    a.add_argument("--sections", metavar="A,B", help="robustness,calibration,uncertainty,ood (default: all)")
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--mc-samples", type=int, default=30, help="MC-dropout passes (uncertainty section)")
+    a.add_argument("--data", type=Path, required=True,
+                   help="test inputs and labels: .npz/.pt/.safetensors with x and y")
+    a.add_argument("--bounds", metavar="LO,HI|FILE",
+                   help="the inputs' valid range: one pair, or a .npz (lo, hi) / .csv of per-feature or per-channel "
+                        "bounds (default: inferred from the data per channel or per feature, and said so)")
+    a.add_argument("--normalize", metavar="MEAN,STD",
+                   help="the model expects (x - mean) / std per channel while the data is raw: C means then C stds "
+                        "(attacks stay in raw units)")
+    a.add_argument("--sections", metavar="A,B", help="robustness,calibration,uncertainty,ood (default: all; the "
+                                                     "pre-flight checks always run)")
+    a.add_argument("--preset", default="default", help="tiny | default | full")
+    a.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a section's config value, e.g. robustness.pgd_restarts=8; repeatable")
+    a.add_argument("--config", type=Path, help="a TOML or JSON file of overrides (tables named after sections)")
+    a.add_argument("--seed", type=int, default=0, help="the seed (default 0)")
     a.add_argument("--out", type=Path, default=Path("runs"), help="folder of runs (default: runs)")
-    a.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    a.add_argument("--jobs", type=_positive("--jobs"), default=1,
+                   help="sections in parallel processes (default 1: in this process, the model loaded once)")
+    a.add_argument("--threads", type=_positive("--threads"), default=1, help="torch threads per section (default 1)")
     for name, text in (("show", "print a run's summary again"), ("report", "re-render a run's HTML report")):
         s = sub.add_parser(name, help=text)
         s.add_argument("run_dir", type=Path, nargs="?", default=Path("runs/latest"))
@@ -176,40 +189,53 @@ def _execute(plan, args: argparse.Namespace, *, report: bool = True):
 
 
 def _audit(args: argparse.Namespace, argv: list[str]) -> int:
-    import os
     import shlex
 
     import torch
     from rich.console import Console
+    from rich.table import Table as RichTable
+    from rich.text import Text
 
-    from limitlab import rundir, runner
-    from limitlab.audit import audit, load_model, parse_bounds
-    from limitlab.context import Progress, RichProgress
-    from limitlab.data import load_arrays
-    from limitlab.report import print_summary, render_figures, write_report
+    from limitlab import audit, rundir, runner
+    from limitlab.config import parse_assignments, read_config_file
+    from limitlab.report import print_summary, write_report
+    from limitlab.report.live import Live
 
-    torch.set_num_threads(max(1, args.threads))
-    if os.getcwd() not in sys.path:  # a spec names the user's own module: find it from where they run us
-        sys.path.insert(0, os.getcwd())
-    bounds = parse_bounds(args.bounds) if args.bounds else None
-    model = load_model(args.model, args.weights)
-    data = load_arrays(args.data, bounds=bounds)
-    results = audit(model, data.x, data.y, bounds=bounds, seed=args.seed, mc_samples=args.mc_samples,
-                    sections=args.sections.split(",") if args.sections else None,
-                    progress=RichProgress("audit") if sys.stderr.isatty() else Progress())
-    env = runner.environment()
+    console = Console(stderr=True)
+    torch.set_num_threads(args.threads)
+    if os.getcwd() not in sys.path:  # a spec names the user's own module: find it from where they run us,
+        sys.path.append(os.getcwd())  # after the installed packages (a stray matplotlib.py must not shadow one)
+    spec = audit.SubjectSpec(args.model, str(args.data), str(args.weights) if args.weights else None, args.bounds,
+                             args.normalize)
+    subject = audit.load_subject(spec)  # every check of the model and data, before any work
+    file_values = read_config_file(args.config) if args.config else {}
+    plan = audit.plan(subject if args.jobs == 1 else spec, sections=args.sections, preset=args.preset,
+                      settings=parse_assignments(args.sets), file_values=file_values, seed=args.seed,
+                      threads=args.threads)
+    about = subject.about
+    run_dir = rundir.create(args.out, {**plan.identity(), "kind": "audit", "subject": about})
+    try:
+        with Live(len(plan.all_tasks()), console=console, bars=console.is_terminal) as live:
+            results = runner.run(plan, run_dir, jobs=args.jobs, on_result=live.result, on_event=live.event)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; what finished is in {run_dir}", file=sys.stderr)
+        return 130
     for r in results:
         r.rerun = shlex.join(["limitlab", *argv])
-        r.provenance.update(env, data=str(args.data), model_spec=args.model,
-                            weights=str(args.weights) if args.weights else None)
-    run_dir = rundir.create(args.out, {"kind": "audit", "model": args.model, "data": str(args.data)})
-    for r in results:
-        render_figures(r, run_dir)
+        r.provenance["subject"] = about
     rundir.write_results(run_dir, results)
     html = write_report(results, run_dir, title="limitlab audit")
+    preflight = next((r.tables[0] for r in results if r.study == "audit-preflight" and r.tables), None)
+    if preflight is not None:  # what the audit found about the model before measuring it, shown first
+        table = RichTable(title=preflight.title, show_lines=False)
+        for col in preflight.columns:
+            table.add_column(col)
+        for row in preflight.rows:
+            table.add_row(*(Text(str(v), style="bold red" if v == "problem" else "") for v in row))
+        Console().print(table)
     print_summary(results, title=f"limitlab audit · {args.model} · {run_dir}")
-    Console(stderr=True).print(f"report: {html}")
-    return 0
+    console.print(f"report: {html}")
+    return 1 if any(r.verdict == "error" for r in results) else 0
 
 
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:

@@ -1,7 +1,8 @@
 """`Context`: what a study gets from the runner. Studies never seed globals, print, or pick a device.
 
 It carries the seed (and generators derived from it), the thread count, the study's output folder,
-the model cache, and a progress reporter.
+the model cache, and a progress reporter; for an audit section, also the `subject`: the user's model
+and data under audit (`limitlab.audit.subject`), or the plain-data spec a worker loads them from.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -67,6 +68,7 @@ class Context:
     cache: ModelCache = field(default_factory=lambda: ModelCache(enabled=False))
     progress: Progress = field(default_factory=Progress)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    subject: Any = None  # an audit section's model and data (see `limitlab.audit.subject.subject_of`)
 
     def derive_seed(self, *names: object) -> int:
         """A seed for a named sub-stream (e.g. `"split"`, `"pgd"`), stable across runs and platforms."""

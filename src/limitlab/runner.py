@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import limitlab
-import limitlab.studies
+import limitlab.audit  # noqa: F401  (registers the audit sections, which a spawned worker must find)
+import limitlab.studies  # noqa: F401  (registers the studies)
 from limitlab import execute, rundir
 from limitlab.cache import ModelCache
 from limitlab.config import as_dict, field_types
@@ -30,7 +31,7 @@ from limitlab.context import Context, Progress
 from limitlab.errors import ConfigError
 from limitlab.execute.events import Event, EventProgress
 from limitlab.result import VERDICTS, Metric, Result, VerdictStatus
-from limitlab.study import Study, all_studies, get_study
+from limitlab.study import AUDIT_CHAPTER, Study, all_studies, get_study
 
 MAX_SEED = 2**32 - 1  # seeds are hashed into sub-streams; keep them in a range every RNG accepts
 EXTRAS = {"optuna": "automl", "ray": "ray", "pandas": "frame"}  # package -> the extra that installs it
@@ -49,6 +50,9 @@ class Task:
     figures: bool = False  # draw this task's figures (the first seed of each study)
     progress: bool = False  # kept for callers of earlier versions; progress now travels as events
     point: str = ""  # in a sweep, the grid point ("p003"); its settings are in `overrides`
+    # An audit section's model and data: a plain-data spec a worker loads, or (in process) the loaded
+    # subject itself. Handed to the study as `ctx.subject`; None for every study of `limitlab run`.
+    subject: Any = None
 
     @property
     def group(self) -> str:
@@ -137,17 +141,23 @@ def check_requirements(studies: Sequence[type[Study]]) -> None:
 
 def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str, Any] | None = None,
          file_values: Mapping[str, Any] | None = None, seed: int = 0, num_seeds: int | None = None,
-         cache_dir: Path | None = None, threads: int = 1, progress: bool = False, figures: bool = True) -> Plan:
+         cache_dir: Path | None = None, threads: int = 1, progress: bool = False, figures: bool = True,
+         subject: Any = None) -> Plan:
     """Resolve and validate every study's config (raising ConfigError) before anything runs.
 
     `num_seeds=None` runs each study over its preset's seeds (`Study.seeds`: 3 at the default preset);
-    `figures` has the first seed of each study draw its figures."""
+    `figures` has the first seed of each study draw its figures. `subject` is what audit sections
+    measure (`Task.subject`); they cannot be planned without it."""
     ids = list(dict.fromkeys(ids)) or [s.id for s in all_studies()]
     check_seed(seed, num_seeds)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ConfigError(f"--threads {threads!r}; expected an integer >= 1")
     per = split_overrides(ids, overrides or {}, file_values or {})
     check_requirements([get_study(sid) for sid in ids])
+    audits = [sid for sid in ids if get_study(sid).chapter == AUDIT_CHAPTER]
+    if audits and subject is None:
+        raise ConfigError(f"{audits[0]} is an audit section: it measures your own model; run it with "
+                          "limitlab audit --model SPEC --data FILE")
     out = Plan(preset=preset)
     for sid in ids:
         study = get_study(sid).configure(preset=preset, overrides=per[sid])
@@ -155,7 +165,7 @@ def plan(ids: Sequence[str], *, preset: str = "default", overrides: Mapping[str,
         check_seed(seed, count)
         out.studies[sid] = study
         out.tasks[sid] = [Task(sid, preset, per[sid], seed + k, str(cache_dir) if cache_dir else None, threads,
-                               figures=figures and k == 0) for k in range(count)]
+                               figures=figures and k == 0, subject=subject) for k in range(count)]
     return out
 
 
@@ -198,7 +208,7 @@ def run_task(task: Task, run_dir: str | Path, sink: Any = None) -> Result:
     study = cls.configure(preset=task.preset, overrides=task.overrides)
     ctx = Context(seed=task.seed, threads=task.threads, out_dir=Path(run_dir) / "studies" / task.study,
                   cache=ModelCache(task.cache_dir) if task.cache_dir else ModelCache(enabled=False),
-                  progress=EventProgress(sink, task.key) if sink is not None else Progress())
+                  progress=EventProgress(sink, task.key) if sink is not None else Progress(), subject=task.subject)
     start = time.perf_counter()
     try:
         result = study.run(ctx)

@@ -1,4 +1,5 @@
-"""`limitlab audit` end to end on a tiny model module written by the test."""
+"""`limitlab audit` end to end on small model modules written by the test."""
+import hashlib
 import json
 import textwrap
 
@@ -15,6 +16,26 @@ from torch import nn
 
 def build():
     return nn.Sequential(nn.Flatten(), nn.Linear(16, 24), nn.ReLU(), nn.Dropout(0.2), nn.Linear(24, 3))
+
+class Fussy(nn.Module):
+    '''Refuses batches of more than 100 inputs: the MC-dropout passes (batched) crash, nothing else does.'''
+    def __init__(self):
+        super().__init__()
+        self.net = build()
+    def forward(self, x):
+        if len(x) > 100:
+            raise RuntimeError("out of memory (pretend)")
+        return self.net(x)
+
+def fussy():
+    return Fussy()
+
+def thresholded():
+    return nn.Sequential(Step(), build())
+
+class Step(nn.Module):
+    def forward(self, x):
+        return (x > 128).float() * 255
 """
 
 
@@ -25,41 +46,82 @@ def user_files(tmp_path, monkeypatch):
     import audit_cli_nets
 
     torch.manual_seed(3)
-    model = audit_cli_nets.build()
-    save_file(model.state_dict(), tmp_path / "model.safetensors")
+    save_file(audit_cli_nets.build().state_dict(), tmp_path / "model.safetensors")
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, size=(60, 1, 4, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=60)
-    np.savez(tmp_path / "test.npz", x=x, y=y)
+    np.savez(tmp_path / "te<st>.npz", x=x, y=y)  # a file name the report must escape
     return tmp_path
 
 
-def test_audit_writes_a_report_of_every_section(user_files, capsys):
-    out = user_files / "runs"
-    argv = ["audit", "--model", "audit_cli_nets:build", "--weights", str(user_files / "model.safetensors"),
-            "--data", str(user_files / "test.npz"), "--out", str(out), "--bounds", "0,255", "--mc-samples", "4"]
-    assert main(argv) == 0
-    latest = out / "latest"
+def argv(files, *extra, model="audit_cli_nets:build"):
+    return ["audit", "--model", model, "--data", str(files / "te<st>.npz"), "--out", str(files / "runs"),
+            "--preset", "tiny", *extra]
+
+
+def test_audit_writes_a_report_of_every_section_with_the_files_it_audited(user_files, capsys):
+    weights = user_files / "model.safetensors"
+    assert main(argv(user_files, "--weights", str(weights), "--bounds", "0,255", "--set",
+                     "robustness.pgd_restarts=2")) == 0
+    latest = user_files / "runs" / "latest"
     results = json.loads((latest / "results.json").read_text())["results"]
-    assert [r["study"] for r in results] == ["audit-robustness", "audit-calibration", "audit-uncertainty", "audit-ood"]
-    assert results[0]["config"]["eps_grid"][1] == pytest.approx(0.02 * 255, rel=1e-6)  # scaled to the bounds
-    assert all(r["provenance"]["model_spec"] == "audit_cli_nets:build" and "versions" in r["provenance"] for r in results)
-    assert results[0]["rerun"].startswith("limitlab audit --model audit_cli_nets:build")
+    assert [r["study"] for r in results] == ["audit-preflight", "audit-robustness", "audit-calibration",
+                                             "audit-uncertainty", "audit-ood"]
+    assert results[1]["config"]["pgd_restarts"] == 2
+    subject = results[0]["provenance"]["subject"]
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert subject["model"] == "audit_cli_nets:build" and subject["sha256"]["weights"] == digest
+    assert json.loads((latest / "run.json").read_text())["kind"] == "audit"
+    assert results[1]["rerun"].startswith("limitlab audit --model audit_cli_nets:build")
     html = (latest / "index.html").read_text()
-    assert "audit-calibration" in html and "data:image/png;base64," in html
+    assert digest in html and "te&lt;st&gt;.npz" in html and "te<st>" not in html
+    assert "Pre-flight checks" in html and "data:image/png;base64," in html
     assert all((latest / f["file"]).exists() for r in results for f in r["figures"])
-    assert "audit-ood" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.index("Pre-flight checks") < out.index("audit-robustness")
+
+
+def test_a_section_that_crashes_leaves_the_others_in_the_run_folder(user_files, capsys):
+    assert main(argv(user_files, "--bounds", "0,255", model="audit_cli_nets:fussy")) == 1
+    results = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
+    verdicts = {r["study"]: r["verdict"] for r in results}
+    assert verdicts.pop("audit-uncertainty") == "error" and "error" not in verdicts.values() and len(verdicts) == 4
+    assert (user_files / "runs" / "latest" / "index.html").exists()
+
+
+def test_a_model_without_an_input_gradient_is_audited_not_refused(user_files):
+    assert main(argv(user_files, "--bounds", "0,255", model="audit_cli_nets:thresholded")) == 0
+    results = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
+    assert {r["study"]: r["verdict"] for r in results}["audit-robustness"] == "unreliable"
+
+
+@pytest.mark.slow
+def test_spawned_workers_give_the_numbers_of_the_in_process_run(user_files):
+    extra = ("--weights", str(user_files / "model.safetensors"), "--bounds", "0,255", "--sections", "calibration,ood")
+    assert main(argv(user_files, *extra)) == 0
+    one = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
+    assert main(argv(user_files, *extra, "--jobs", "2")) == 0
+    two = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
+    assert [r["metrics"] for r in one] == [r["metrics"] for r in two]
 
 
 @pytest.mark.parametrize("args, message", [
     (["--model", "audit_cli_nets"], "is not of the form 'package.module:callable'"),
-    (["--model", "audit_cli_nets:build", "--sections", "robustness,speed"], "unknown audit section 'speed'"),
-    (["--model", "audit_cli_nets:build", "--bounds", "0,1"], "outside the bounds (0.0, 1.0)"),
-    (["--model", "audit_cli_nets:build", "--weights", "nope.pt"], "no such file"),
+    (["--sections", "robustness,speed"], "unknown audit section 'speed'"),
+    (["--bounds", "0,1"], "values outside the bounds (given"),
+    (["--weights", "nope.pt"], "no such file"),
+    (["--set", "robustness.nope=1"], "unknown config key 'nope' for audit-robustness"),
+    (["--set", "robustness.pgd_steps=0"], "pgd_steps=0; expected >= 1"),
+    (["--normalize", "0.5,0.5,0.5"], "--normalize '0.5,0.5,0.5'; expected MEAN,STD"),
+    (["--bounds", "missing.npz"], "neither LO,HI nor an existing file"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(user_files, capsys, args, message):
-    out = user_files / "runs"
-    code = main(["audit", *args, "--data", str(user_files / "test.npz"), "--out", str(out)])
+    base = ["audit", "--model", "audit_cli_nets:build", "--data", str(user_files / "te<st>.npz"),
+            "--out", str(user_files / "runs")]
+    if args[0] == "--model":
+        base[2] = args[1]
+        args = []
+    code = main([*base, *args])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and message in err, err
-    assert not out.exists()
+    assert not (user_files / "runs").exists()

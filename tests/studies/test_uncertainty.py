@@ -1,7 +1,7 @@
 """The uncertainty study's rule on hand-made metrics: each part against its noise floor and the seed spread."""
 import pytest
 
-from limitlab.data.ood_sets import OOD_SETS
+from limitlab.data.digit_ood import OOD_SETS
 from limitlab.result import MetricValues
 from limitlab.studies.uncertainty import Uncertainty
 from limitlab.uncertainty.scores import SCORES

@@ -1,63 +1,112 @@
-"""What the audit's sections share: the validated data, batched predictions, and the Result they build."""
+"""What the audit's sections share: the Study base they extend, interval-carrying metrics, the trust rule."""
 from __future__ import annotations
 
-import inspect
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
-from torch import Tensor, nn
+import numpy as np
+from torch import Tensor
 
-from limitlab.models.train import predict_logits
-from limitlab.result import Figure, Result, Table, Verdict
-from limitlab.study import MetricLike, as_metric, verdict_rule
+from limitlab.config import Checked, Interval
+from limitlab.result import Metrics, MetricValues, Verdict
+from limitlab.stats.binomial import proportion
+from limitlab.stats.bootstrap import percentile_interval, resample_weights
+from limitlab.study import Study
 
-CHAPTER = "audit"
-LABELS = {"holds": ["found", "fails"], "fails": ["not found", "holds"]}  # a found limitation is bad news
-BATCH = 256  # inputs per forward pass: keeps memory flat on a user's large test set
+
+class Section(Study):
+    """An audit section: a Study of the user's model and data (`limitlab.audit.subject.subject_of(ctx)`).
+
+    Its "holds" means the limitation is present in *this* model, which is bad news for it: the report
+    shows it as "found" in the colour of a failure. One seed: the model and the data are the user's, and
+    the randomness that is left (attack starts, the calibration split, bootstrap draws) is covered by
+    restarts and by the interval on every headline number, not by re-running."""
+
+    labels: ClassVar = {"holds": ("found", "fails"), "fails": ("not found", "holds")}
+    seeds: ClassVar = {"tiny": 1, "default": 1, "full": 1}
 
 
 @dataclass(frozen=True)
-class AuditData:
-    """The user's validated inputs and labels, their bounds, and the model's logits on them (computed once)."""
+class IntervalConfig(Checked):
+    """What every section's config has: the confidence level of its intervals (a section adds its fields)."""
 
-    x: Tensor
-    y: Tensor
-    bounds: tuple[float, float]
-    logits: Tensor
-
-    @property
-    def num_classes(self) -> int:
-        return self.logits.shape[1]
-
-    @property
-    def span(self) -> float:
-        """hi - lo of the bounds: eps and noise are scaled to it."""
-        return self.bounds[1] - self.bounds[0]
+    constraints: ClassVar = {"level": Interval(0, 1, closed="neither")}
+    level: float = 0.95
 
 
-def chunks(n: int, size: int = BATCH) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(start + size, n))
+@dataclass(frozen=True)
+class BootstrapConfig(IntervalConfig):
+    """... and, for a section with bootstrap intervals, how many resamples are behind them."""
+
+    constraints: ClassVar = {**IntervalConfig.constraints, "num_bootstrap": Interval(10)}
+    num_bootstrap: int = 1000
 
 
-def logits_of(model: nn.Module, x: Tensor) -> Tensor:
-    """The model's outputs in eval mode, in batches of `BATCH`; its modes are restored."""
-    return predict_logits(model, x, batch_size=BATCH).float()
+def with_intervals(**constraints: Interval) -> dict:
+    """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
+    return {**BootstrapConfig.constraints, **constraints}
 
 
-def section_result(
-    section: str, *, claim: str, module: Any, metrics: Mapping[str, MetricLike], verdict: Verdict,
-    figures: Iterable[Figure] = (), tables: Iterable[Table] = (), config: Mapping[str, Any] | None = None,
-) -> Result:
-    """A section's Result, shaped like a study's so the report renders it unchanged.
+def add_trust(m: Metrics, s) -> None:
+    """The number `untrusted` reads: the share of inputs whose eval-mode output is not repeatable."""
+    from limitlab.audit import checks
 
-    `module` is the section's module: its docstring's "Verdict" paragraph is the rule the report shows."""
-    return Result(study=f"audit-{section}", claim=claim, verdict=verdict.status, evidence=verdict.evidence,
-                  metrics={k: as_metric(v) for k, v in metrics.items()}, figures=list(figures),
-                  tables=list(tables), config=dict(config or {}), chapter=CHAPTER,
-                  rule=verdict_rule(inspect.getdoc(module)), labels=dict(LABELS))
+    m.add("nondeterministic_share", checks.nondeterministic_share(s), "fraction",
+          "inputs whose eval-mode output changes between passes, with the batch's order or size")
 
 
-def fraction(flags: Tensor) -> float:
-    return float(flags.float().mean()) if flags.numel() else float("nan")
+def add_share(m: Metrics, name: str, flags: Tensor | np.ndarray, description: str, *, level: float = 0.95) -> None:
+    """A share of inputs (an accuracy) with its exact Clopper-Pearson interval."""
+    value, interval = proportion(flags, level=level)
+    m.add(name, value, "fraction", description, interval=interval)
+
+
+def add_bootstrap(m: Metrics, name: str, value: float | None, samples: np.ndarray, unit: str, description: str, *,
+                  level: float = 0.95, noise: float | None = None) -> None:
+    """A statistic with the percentile interval of its bootstrap samples."""
+    interval = percentile_interval(samples, level=level) if value is not None and np.isfinite(value) else None
+    m.add(name, value, unit, description, interval=interval, noise=noise)
+
+
+def weights(n: int, *, num: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap count vectors (num, n), with the plain statistic's weights (all ones) as row 0."""
+    return np.concatenate([np.ones((1, n)), resample_weights(n, num=num, rng=rng)])
+
+
+def interval(m: MetricValues, name: str) -> tuple[float, float] | None:
+    metric = m.metric(name)
+    return tuple(metric.interval) if metric is not None and metric.interval else None
+
+
+def compare(m: MetricValues, name: str, threshold: float) -> bool | None:
+    """True if `name`'s interval lies wholly above `threshold`, False if wholly below, None if it straddles
+    the threshold or was not measured (so the verdict is inconclusive there)."""
+    iv = interval(m, name)
+    if iv is None:
+        return None
+    return True if iv[0] > threshold else False if iv[1] < threshold else None
+
+
+def untrusted(m: MetricValues) -> Verdict | None:
+    """The rule every section shares: a forward pass that changes between identical passes (or with the
+    batch's order) makes every number a draw, not a measurement: "unreliable"."""
+    share = m["nondeterministic_share"]
+    if share is None:
+        return Verdict("inconclusive", "Not measured: whether the model's forward pass is deterministic.")
+    if share > 0:
+        return Verdict("unreliable", f"The model's eval-mode outputs change between identical passes on {share:.0%} "
+                                     "of the inputs checked, so these numbers would change on a re-run; fix the "
+                                     "randomness (or average it out, e.g. EOT for attacks) before auditing.")
+    return None
+
+
+def fmt(value: float | None, spec: str = ".3f", interval_: tuple[float, float] | None = None) -> str:
+    """A number for an evidence sentence, with its interval; "n/a" when not measured."""
+    if value is None:
+        return "n/a"
+    text = format(value, spec)
+    return f"{text} [{format(interval_[0], spec)}, {format(interval_[1], spec)}]" if interval_ else text
+
+
+def shown(m: MetricValues, name: str, spec: str = ".3f") -> str:
+    return fmt(m[name], spec, interval(m, name))

@@ -8,10 +8,12 @@ Every failure is one line naming what was given, what was expected, and the fix.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import pickle
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import torch
@@ -23,7 +25,8 @@ from limitlab.errors import DataError, IncompatibleModelError
 
 SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
-SAVE_HINT = "save weights with safetensors.torch.save_file(model.state_dict(), path) or torch.save(model.state_dict(), path)"
+SAVE_HINT = ("save weights with safetensors.torch.save_file(model.state_dict(), path) or "
+             "torch.save(model.state_dict(), path)")
 
 
 def load_model(spec: str, weights: Path | str | None = None) -> nn.Module:
@@ -40,7 +43,12 @@ def _resolve(spec: str) -> Callable[[], object]:
                                      "expected e.g. my_pkg.nets:build (a function that returns an nn.Module)")
     module_name, attr_path = spec.split(":")
     try:
-        obj: object = importlib.import_module(module_name)
+        with _quiet():  # a module that prints (or parses its own arguments) at import: not on our terminal
+            obj: object = importlib.import_module(module_name)
+    except SystemExit as err:
+        raise IncompatibleModelError(f"model spec {spec!r}: importing {module_name!r} called sys.exit({err.code!r}) "
+                                     "(a module that parses arguments or exits when imported); put that code under "
+                                     "if __name__ == '__main__':") from None
     except ModuleNotFoundError as err:
         if err.name is None or not (module_name == err.name or module_name.startswith(err.name + ".")):
             raise IncompatibleModelError(f"model spec {spec!r}: importing {module_name!r} raised {_one_line(err)}; "
@@ -61,9 +69,19 @@ def _resolve(spec: str) -> Callable[[], object]:
     return obj
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
 def _build(builder: Callable[[], object], spec: str) -> nn.Module:
     try:
-        model = builder()
+        with _quiet():
+            model = builder()
+    except SystemExit as err:
+        raise IncompatibleModelError(f"model spec {spec!r}: calling it called sys.exit({err.code!r}); expected a "
+                                     "callable that returns the model") from None
     except Exception as err:  # noqa: BLE001  (a user's builder can raise anything)
         raise IncompatibleModelError(f"model spec {spec!r}: calling it with no arguments raised {_one_line(err)}; "
                                      "expected a callable that takes no arguments (wrap it in a function)") from None

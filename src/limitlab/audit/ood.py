@@ -1,86 +1,110 @@
-"""Audit section: is this model confident on inputs unlike its data, and can its confidence flag them?
+"""Audit section "ood": is this model confident on inputs unlike its data, and can its confidence flag them?
 
-Hendrycks, Gimpel. A baseline for detecting misclassified and out-of-distribution examples in
-neural networks. ICLR 2017, arXiv:1610.02136 (max softmax as the OOD score; AUROC). Liang et al.
-ICLR 2018, arXiv:1706.02690 (FPR at 95% TPR).
+Hendrycks, Gimpel. ICLR 2017, arXiv:1610.02136 (max softmax as the OOD score; AUROC); Liang, Li,
+Srikant. ICLR 2018, arXiv:1706.02690 (FPR at 95% TPR); Liu et al. NeurIPS 2020, arXiv:2010.03759
+(energy); Hendrycks et al. ICML 2022, arXiv:1911.11132 (max logit).
 
-Protocol: out-of-distribution sets built from the user's own data shape and bounds, up to `MAX_OOD`
-inputs each: "uniform-noise" (uniform in the bounds), "shuffled-features" (given inputs with each
-one's features permuted: the same values, no structure), and the bundled "glyphs" (letters and
-symbols drawn like the digits) when the inputs are 1 x 8 x 8 in [0, 1]. For each set: the mean
-max softmax against the given inputs', and the AUROC and FPR at 95% TPR of 1 - max softmax as the OOD
-score (FPR95: the share of the set still accepted when 95% of the given inputs are).
+Protocol: the OOD sets of `limitlab.data.ood_sets` built from the given inputs and their bounds (uniform
+noise in each feature's own range, the inputs with their values shuffled, and glyphs for 1 x 8 x 8
+images in [0, 1]), up to `max_ood` inputs each. Scores from the float64 logits
+(`limitlab.uncertainty.logit_scores`: max softmax, and energy and max logit for logit outputs). For
+each set and score: AUROC of telling the set from the given inputs, and FPR at 95% TPR (the share of
+the set still accepted when 95% of the given inputs are), each with a bootstrap interval that resamples
+the given inputs and the set independently.
 
-Verdict: holds (the model is over-confident out of distribution) if on at least one set FPR95 is
->= 0.5, i.e. its confidence cannot reject half of those inputs without rejecting more than 5% of the
-real ones; fails otherwise.
+Verdict: unreliable if the forward pass is not deterministic. Holds (over-confident out of distribution)
+if on at least one set the max-softmax FPR95's 95% interval lies at or above `max_fpr` (0.5): its
+confidence cannot reject half of those inputs without rejecting 5% of the real ones; fails if on every
+set that interval lies below 0.5; inconclusive otherwise.
 """
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
-from torch import Tensor, nn
 
-from limitlab import figures, ood
-from limitlab.audit._common import AuditData, logits_of, section_result
+from limitlab import figures
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_trust, interval, shown, untrusted, weights, with_intervals,
+)
+from limitlab.audit.outputs import to_logits
+from limitlab.audit.subject import outputs_of, subject_of
+from limitlab.config import Interval
 from limitlab.context import Context
-from limitlab.data import glyphs
-from limitlab.result import Figure, Result, Verdict
-from limitlab.uncertainty import max_softmax
-
-MAX_OOD = 500
-MAX_FPR = 0.5
-CLAIM = ("Is this model confident on inputs unlike its data (noise, scrambled inputs), and can its "
-         "max-softmax confidence tell such inputs from real ones?")
+from limitlab.data.ood_sets import ood_sets
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
+from limitlab.stats import weighted
+from limitlab.study import AUDIT_CHAPTER, register
+from limitlab.uncertainty.logit_scores import uncertainty_scores
 
 
-def ood_sets(data: AuditData, ctx: Context) -> dict[str, Tensor]:
-    """The OOD sets for this data's shape and bounds (see the module docstring)."""
-    x, (lo, hi) = data.x, data.bounds
-    n = min(len(x), MAX_OOD)
-    noise = lo + (hi - lo) * torch.rand((n, *x.shape[1:]), generator=ctx.generator("ood-noise"))
-    pick = torch.randperm(len(x), generator=ctx.generator("ood-pick"))[:n]
-    flat = x[pick].flatten(1)
-    # one independent permutation per row: argsort of uniform noise, row by row
-    order = torch.rand(flat.shape, generator=ctx.generator("ood-shuffle")).argsort(dim=1)
-    sets = {"uniform-noise": noise, "shuffled-features": flat.gather(1, order).view_as(x[pick])}
-    if tuple(x.shape[1:]) == (1, 8, 8) and lo >= 0 and hi <= 1:
-        g = glyphs().x
-        sets["glyphs"] = g[torch.randperm(len(g), generator=ctx.generator("ood-glyphs"))[:n]]
-    return sets
+@dataclass(frozen=True)
+class OodConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(max_ood=Interval(10), max_fpr=Interval(0, 1),
+                                           tpr=Interval(0, 1, closed="right"))
+    max_ood: int = 500
+    max_fpr: float = 0.5
+    tpr: float = 0.95
 
 
-def run(model: nn.Module, data: AuditData, ctx: Context) -> Result:
-    """Max softmax on each OOD set vs the given inputs; AUROC and FPR95 of 1 - max softmax."""
-    conf_in = max_softmax(torch.softmax(data.logits, 1))
-    conf = {name: max_softmax(torch.softmax(logits_of(model, v), 1)) for name, v in ood_sets(data, ctx).items()}
-    metrics: dict[str, tuple] = {"conf_in": (float(conf_in.mean()), "probability", "mean max softmax on the given inputs")}
-    for name, c in conf.items():
-        metrics[f"conf_{name}"] = (float(c.mean()), "probability", f"mean max softmax on {name}")
-        metrics[f"auroc_{name}"] = (ood.auroc(1 - conf_in, 1 - c), "AUROC",
-                                    f"1 - max softmax telling {name} from the given inputs (0.5 = chance)")
-        metrics[f"fpr95_{name}"] = (ood.fpr_at_tpr(1 - conf_in, 1 - c), "fraction",
-                                    f"{name} inputs accepted when 95% of the given inputs are")
-    figure = Figure("confidence", "Confidence on the given inputs vs each out-of-distribution set", [
-        figures.hist([{"label": "given inputs", "values": conf_in}, {"label": name, "values": c}],
-                     title=f"{name} (mean {float(c.mean()):.2f})", xlabel="max softmax", bins=20, range=(0.0, 1.0))
-        for name, c in conf.items()],
-        caption="Normalized histograms of the model's max softmax. Mass near 1 on an OOD set: confident answers "
-                "on inputs that hold nothing it was trained on.")
-    return section_result("ood", claim=CLAIM, module=sys.modules[__name__], metrics=metrics,
-                          verdict=judge({k: v[0] for k, v in metrics.items()}), figures=[figure],
-                          config={"sets": list(conf), "max_ood": MAX_OOD})
+@register("audit-ood", chapter=AUDIT_CHAPTER)
+class OutOfDistribution(Section):
+    """Confidence out of distribution (noise, shuffled features, glyphs): see the module docstring."""
 
+    claim = ("Is this model over-confident on inputs unlike its data (noise, scrambled inputs), so that its "
+             "confidence cannot tell such inputs from real ones?")
+    Config = OodConfig
+    presets = {"tiny": {"max_ood": 60, "num_bootstrap": 200}, "full": {"max_ood": 2000, "num_bootstrap": 4000}}
 
-def judge(m: Mapping[str, float | None]) -> Verdict:
-    """The rule in the module docstring, over the metric values."""
-    sets = [k.removeprefix("fpr95_") for k in m if k.startswith("fpr95_")]
-    parts = [f"{s}: confidence {m[f'conf_{s}']:.2f}, AUROC {m[f'auroc_{s}']:.3f}, FPR95 {m[f'fpr95_{s}']:.2f}"
-             for s in sets]
-    text = f"Mean max softmax {m['conf_in']:.2f} on the given inputs; " + "; ".join(parts)
-    accepted = [s for s in sets if m[f"fpr95_{s}"] >= MAX_FPR]
-    if accepted:
-        return Verdict("holds", f"{text}. Over-confident: max softmax accepts half or more of {', '.join(accepted)}.")
-    return Verdict("fails", f"{text}. Max softmax rejects most of every OOD set at 95% TPR.")
+    def run(self, ctx: Context) -> Result:
+        s, cfg = subject_of(ctx), self.config
+        logits_ok = s.kind.kind == "logits"
+        score_in = {k: v.numpy() for k, v in uncertainty_scores(s.logits, logits=logits_ok).items()}
+        sets = ood_sets(s.x, lo=s.bounds.lo, hi=s.bounds.hi, num=cfg.max_ood, generator=ctx.generator("ood-sets"))
+        w_in = weights(len(s.y), num=cfg.num_bootstrap, rng=ctx.rng("ood", "bootstrap", "in"))
+        m = Metrics()
+        add_trust(m, s)
+        m.add("conf_in", float(torch.exp(-torch.from_numpy(score_in["max-softmax"])).mean()), "probability",
+              "mean max softmax on the given inputs")
+        panels = []
+        for name, x_out in sets.items():
+            z = to_logits(outputs_of(s.raw, x_out, call="outputs").double(), s.kind)
+            score_out = {k: v.numpy() for k, v in uncertainty_scores(z, logits=logits_ok).items()}
+            w_out = weights(len(x_out), num=cfg.num_bootstrap, rng=ctx.rng("ood", "bootstrap", name))
+            conf_out = torch.exp(-torch.from_numpy(score_out["max-softmax"]))
+            m.add(f"conf_{name}", float(conf_out.mean()), "probability", f"mean max softmax on {name}")
+            for score, values in score_out.items():
+                tag = name if score == "max-softmax" else f"{name}_{score}"
+                a = weighted.auroc(w_in, score_in[score], w_out, values)
+                add_bootstrap(m, f"auroc_{tag}", a[0], a[1:], "AUROC", f"{score} telling {name} from the given "
+                              "inputs (0.5 = chance)", level=cfg.level)
+                f = weighted.fpr_at_tpr(w_in, score_in[score], w_out, values, tpr=cfg.tpr)
+                add_bootstrap(m, f"fpr95_{tag}", f[0], f[1:], "fraction", f"{name} accepted by {score} when "
+                              f"{cfg.tpr:.0%} of the given inputs are", level=cfg.level)
+            panels.append(figures.hist([{"label": "given inputs", "values": torch.exp(-torch.from_numpy(
+                score_in["max-softmax"]))}, {"label": name, "values": conf_out}], title=f"{name} (mean "
+                f"{float(conf_out.mean()):.2f})", xlabel="max softmax", bins=20, range=(0.0, 1.0)))
+        figure = Figure("confidence", "Confidence on the given inputs vs each out-of-distribution set", panels,
+                        caption="Normalized histograms of the model's max softmax. Mass near 1 on an OOD set: "
+                                "confident answers on inputs that hold nothing it was trained on.")
+        return self.result(ctx, metrics=m, figures=[figure])
+
+    def judge(self, m: MetricValues) -> Verdict:
+        cfg = self.config
+        if (v := untrusted(m)) is not None:
+            return v
+        sets = [k.removeprefix("fpr95_") for k in m if k.startswith("fpr95_") and k.count("_") == 1]
+        if not sets:
+            return Verdict("inconclusive", "Not measured: no out-of-distribution set was scored.")
+        text = f"Mean max softmax {shown(m, 'conf_in', '.2f')} on the given inputs; " + "; ".join(
+            f"{s}: confidence {shown(m, f'conf_{s}', '.2f')}, AUROC {shown(m, f'auroc_{s}')}, FPR95 "
+            f"{shown(m, f'fpr95_{s}', '.2f')}" for s in sets)
+        ivs = {s: interval(m, f"fpr95_{s}") for s in sets}
+        accepted = [s for s, iv in ivs.items() if iv is not None and iv[0] >= cfg.max_fpr]
+        if accepted:
+            return Verdict("holds", f"{text}. Over-confident: max softmax accepts half or more of "
+                                    f"{', '.join(accepted)}.")
+        if all(iv is not None and iv[1] < cfg.max_fpr for iv in ivs.values()):
+            return Verdict("fails", f"{text}. Max softmax rejects most of every OOD set at {cfg.tpr:.0%} TPR.")
+        return Verdict("inconclusive", f"{text}. The FPR95 interval of some set straddles {cfg.max_fpr}.")

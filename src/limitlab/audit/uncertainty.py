@@ -1,105 +1,119 @@
-"""Audit section: does this model know when it is wrong, and does MC dropout know better?
+"""Audit section "uncertainty": does this model know when it is wrong?
 
-Gal, Ghahramani. Dropout as a Bayesian approximation. ICML 2016, arXiv:1506.02142 (MC dropout:
-dropout kept on at test time, T batched passes; predictive entropy and mutual information).
-Hendrycks, Gimpel. A baseline for detecting misclassified and out-of-distribution examples in
-neural networks. ICLR 2017, arXiv:1610.02136 (max softmax; misclassification detection AUROC).
+Hendrycks, Gimpel. ICLR 2017, arXiv:1610.02136 (max softmax; misclassification detection AUROC);
+Liu et al. NeurIPS 2020, arXiv:2010.03759 (energy); Hendrycks et al. ICML 2022, arXiv:1911.11132 (max
+logit); Geifman, El-Yaniv. NeurIPS 2017, arXiv:1705.08500 (accuracy vs rejection); Gal, Ghahramani.
+ICML 2016, arXiv:1506.02142 (MC dropout: predictive entropy and mutual information over T passes).
 
-Runs only on a model with dropout modules (p > 0); otherwise the section is skipped and its Result says
-so. Protocol: the model's own confidence (1 - max softmax, eval mode) and the MC-dropout predictive
-entropy and mutual information over T passes score every input; each score's misclassification
-AUROC is the chance that a wrong prediction scores as more uncertain than a right one (each method
-judged on its own predictions: the eval-mode argmax, or the argmax of the MC mean).
+Protocol: for every model, the scores of `limitlab.uncertainty.logit_scores` from the float64 logits
+(max softmax, and energy and max logit when the outputs are logits: from probabilities they are not
+defined); for a model with dropout, also MC dropout's predictive entropy and mutual information over
+`mc_samples` passes (judged on the MC mean's predictions). Each score's misclassification AUROC is the
+chance that a wrong prediction scores as more uncertain than a right one, with a bootstrap interval
+over inputs; its rejection curve is the accuracy on the inputs kept after rejecting the most uncertain.
 
-Verdict: holds (the model's confidence is a weak signal of its errors) if the max-softmax
-misclassification AUROC is < 0.9; fails if it is >= 0.9; inconclusive with fewer than 5 wrong or
-5 right predictions (AUROC then rests on too few pairs). The evidence says whether MC dropout helps,
-i.e. whether its entropy's AUROC beats max softmax's by >= 0.02.
+Verdict: unreliable if the forward pass is not deterministic; inconclusive with fewer than `min_count`
+(5) wrong or right predictions; holds (its confidence is a weak signal of its errors) if the
+max-softmax AUROC's 95% interval lies below `max_auroc` (0.9); fails if it lies above; inconclusive if
+it straddles 0.9. The evidence says whether MC dropout helps (the paired interval of its entropy's
+AUROC minus max softmax's lies above 0).
 """
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
-import torch
-from torch import Tensor, nn
+import numpy as np
 
 from limitlab import figures, ood
 from limitlab import uncertainty as unc
-from limitlab.audit._common import AuditData, section_result
+from limitlab.audit._common import (
+    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, interval, shown, untrusted, weights,
+    with_intervals,
+)
+from limitlab.audit.subject import subject_of
+from limitlab.config import Interval
 from limitlab.context import Context
-from limitlab.result import Figure, Result, Verdict
-
-MAX_AUROC = 0.9
-MIN_COUNT = 5
-HELPS = 0.02
-SCORES = ("max-softmax", "mc-entropy", "mc-mi")
-CLAIM = ("Does this model know when it is wrong: do its wrong answers score as more uncertain than its right "
-         "ones, and does MC dropout (predictive entropy) tell them apart better than its softmax confidence?")
+from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
+from limitlab.stats import weighted
+from limitlab.study import AUDIT_CHAPTER, register
+from limitlab.uncertainty.logit_scores import uncertainty_scores
 
 
-def skipped(model: nn.Module) -> Result:
-    """The Result of a model with no dropout: nothing measured, and the summary says why."""
-    return section_result(
-        "uncertainty", claim=CLAIM, module=sys.modules[__name__], metrics={},
-        verdict=Verdict("inconclusive", f"Skipped: {type(model).__name__} has no dropout module with p > 0, "
-                                        "so MC dropout cannot sample it; nothing was measured."),
-        config={"skipped": True})
+@dataclass(frozen=True)
+class UncertaintyConfig(BootstrapConfig):
+    constraints: ClassVar = with_intervals(mc_samples=Interval(2), max_auroc=Interval(0, 1), min_count=Interval(1))
+    mc_samples: int = 30
+    max_auroc: float = 0.9
+    min_count: int = 5
 
 
-def run(model: nn.Module, data: AuditData, ctx: Context, *, mc_samples: int) -> Result:
-    """MC-dropout scores and misclassification AUROCs, or `skipped(model)` without dropout."""
-    if not unc.dropout_layers(model):
-        return skipped(model)
-    probs = torch.softmax(data.logits, 1)
-    mc = unc.mc_dropout(model, data.x, samples=mc_samples, seed=ctx.derive_seed("mc-dropout"))
-    correct = {"det": probs.argmax(1) == data.y, "mc": mc.mean(0).argmax(1) == data.y}
-    score = {"max-softmax": 1 - unc.max_softmax(probs), "mc-entropy": unc.predictive_entropy(mc),
-             "mc-mi": unc.mutual_information(mc)}
-    source = {"max-softmax": "det", "mc-entropy": "mc", "mc-mi": "mc"}
-    metrics: dict[str, tuple] = {
-        "acc": (float(correct["det"].float().mean()), "fraction", "accuracy of the model in eval mode"),
-        "acc_mc": (float(correct["mc"].float().mean()), "fraction", "accuracy of the MC-dropout mean"),
-        "num_wrong": (int((~correct["det"]).sum()), "inputs", "wrong predictions in eval mode"),
-        "num_right": (int(correct["det"].sum()), "inputs", "right predictions in eval mode"),
-        "mean_entropy": (float(score["mc-entropy"].mean()), "nats", "mean MC-dropout predictive entropy"),
-        "mean_mi": (float(score["mc-mi"].mean()), "nats", "mean MC-dropout mutual information (epistemic)"),
-    }
-    for s in SCORES:
-        metrics[f"auroc_{s}"] = (error_auroc(score[s], correct[source[s]]), "AUROC",
-                                 f"{s} telling wrong predictions from right ones (0.5 = chance)")
-    curves = {s: ood.rejection_curve(score[s], correct[source[s]]) for s in SCORES}
-    figure = Figure("rejection", "Accuracy vs rejection", [
-        figures.lines([figures.series(s, *curves[s]) for s in SCORES], xlabel="fraction rejected (most uncertain first)",
-                      ylabel="accuracy on the kept inputs")],
-        caption=f"Each score rejects the inputs it finds most uncertain; MC dropout uses {mc_samples} passes.")
-    return section_result("uncertainty", claim=CLAIM, module=sys.modules[__name__], metrics=metrics,
-                          verdict=judge({k: v[0] for k, v in metrics.items()}), figures=[figure],
-                          config={"mc_samples": mc_samples})
+def error_auroc(w: np.ndarray, score: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Per row of weights, AUROC of `score` with the wrong predictions as the positives."""
+    return weighted.auroc(w[:, correct], score[correct], w[:, ~correct], score[~correct])
 
 
-def error_auroc(score: Tensor, correct: Tensor) -> float | None:
-    """AUROC of `score` with the wrong predictions as positives; None unless both kinds occur."""
-    if correct.all() or not correct.any():
-        return None
-    return ood.auroc(score[correct], score[~correct])
+@register("audit-uncertainty", chapter=AUDIT_CHAPTER)
+class Uncertainty(Section):
+    """Misclassification detection by confidence scores and MC dropout: see the module docstring."""
 
+    claim = ("Is this model's confidence a weak signal of its own errors: do its wrong answers fail to score as "
+             "more uncertain than its right ones, and does MC dropout tell them apart better?")
+    Config = UncertaintyConfig
+    presets = {"tiny": {"mc_samples": 4, "num_bootstrap": 200}, "full": {"mc_samples": 100, "num_bootstrap": 4000}}
 
-def judge(m: Mapping[str, float | None]) -> Verdict:
-    """The rule in the module docstring, over the metric values."""
-    if "auroc_max-softmax" not in m:
-        return Verdict("inconclusive", "Skipped: the model has no dropout module.")
-    base, mc = m["auroc_max-softmax"], m["auroc_mc-entropy"]
-    text = (f"Accuracy {m['acc']:.1%} ({int(m['num_wrong'])} wrong); misclassification AUROC: max softmax "
-            f"{_fmt(base)}, MC-dropout entropy {_fmt(mc)}, mutual information {_fmt(m['auroc_mc-mi'])}")
-    if base is None or min(m["num_wrong"], m["num_right"]) < MIN_COUNT:
-        return Verdict("inconclusive", f"{text}. Fewer than {MIN_COUNT} wrong or right predictions.")
-    helps = mc is not None and mc >= base + HELPS
-    text += f"; MC dropout {'helps' if helps else 'does not help'}"
-    if base < MAX_AUROC:
-        return Verdict("holds", f"{text}. Its confidence is a weak signal of its errors.")
-    return Verdict("fails", f"{text}. Its confidence separates its errors well (AUROC >= {MAX_AUROC}).")
+    def run(self, ctx: Context) -> Result:
+        s, cfg = subject_of(ctx), self.config
+        scores = uncertainty_scores(s.logits, logits=s.kind.kind == "logits")
+        correct = {name: (s.logits.argmax(1) == s.y).numpy() for name in scores}
+        if unc.dropout_layers(s.model):
+            mc = unc.mc_dropout(s.raw, s.x, samples=cfg.mc_samples, seed=ctx.derive_seed("mc-dropout"))
+            mc_right = (mc.mean(0).argmax(1) == s.y).numpy()
+            mc = mc.double()
+            scores.update({"mc-entropy": unc.predictive_entropy(mc), "mc-mi": unc.mutual_information(mc)})
+            correct.update({"mc-entropy": mc_right, "mc-mi": mc_right})
+        w = weights(len(s.y), num=cfg.num_bootstrap, rng=ctx.rng("uncertainty", "bootstrap"))
+        right = correct["max-softmax"]
+        m = Metrics()
+        add_trust(m, s)
+        add_share(m, "acc", right, "accuracy in eval mode", level=cfg.level)
+        m.add("num_wrong", int((~right).sum()), "inputs", "wrong predictions")
+        m.add("num_right", int(right.sum()), "inputs", "right predictions")
+        enough = min(int((~right).sum()), int(right.sum())) > 0
+        aurocs = {}
+        for name, score in scores.items():
+            ok = correct[name]
+            if 0 < ok.sum() < len(ok) and enough:
+                aurocs[name] = error_auroc(w, score.numpy(), ok)
+                add_bootstrap(m, f"auroc_{name}", aurocs[name][0], aurocs[name][1:], "AUROC",
+                              f"{name} telling wrong predictions from right ones (0.5 = chance)", level=cfg.level)
+        if "mc-entropy" in aurocs and "max-softmax" in aurocs:
+            diff = aurocs["mc-entropy"] - aurocs["max-softmax"]
+            add_bootstrap(m, "mc_gain", diff[0], diff[1:], "AUROC", "MC-dropout entropy's AUROC minus max softmax's "
+                          "(paired)", level=cfg.level)
+        lines = [figures.series(name, *ood.rejection_curve(scores[name], correct[name])) for name in scores]
+        figure = Figure("rejection", "Accuracy vs rejection", [figures.lines(
+            lines, xlabel="fraction rejected (most uncertain first)", ylabel="accuracy on the kept inputs")],
+            caption="Each score rejects the inputs it finds most uncertain. A flat line: the score does not know when "
+                    "the model is wrong." + (f" MC dropout: {cfg.mc_samples} passes." if "mc-entropy" in scores
+                                             else ""))
+        return self.result(ctx, metrics=m, figures=[figure])
 
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    def judge(self, m: MetricValues) -> Verdict:
+        cfg = self.config
+        if (v := untrusted(m)) is not None:
+            return v
+        names = [k.removeprefix("auroc_") for k in m if k.startswith("auroc_")]
+        text = (f"Accuracy {shown(m, 'acc', '.1%')} ({int(m['num_wrong'] or 0)} wrong); misclassification AUROC: "
+                + ", ".join(f"{n} {shown(m, f'auroc_{n}')}" for n in names))
+        gain = interval(m, "mc_gain")
+        if gain is not None:
+            text += "; MC dropout helps" if gain[0] > 0 else "; MC dropout does not help measurably"
+        if m["num_wrong"] is None or min(m["num_wrong"], m["num_right"] or 0) < cfg.min_count:
+            return Verdict("inconclusive", f"{text}. Fewer than {cfg.min_count} wrong or right predictions.")
+        above = compare(m, "auroc_max-softmax", cfg.max_auroc)
+        if above is None:
+            return Verdict("inconclusive", f"{text}. The max-softmax AUROC's interval straddles {cfg.max_auroc}.")
+        if above:
+            return Verdict("fails", f"{text}. Its confidence separates its errors well (AUROC above {cfg.max_auroc}).")
+        return Verdict("holds", f"{text}. Its confidence is a weak signal of its errors (AUROC below {cfg.max_auroc}).")

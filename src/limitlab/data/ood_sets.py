@@ -1,47 +1,35 @@
-"""Out-of-distribution image sets for a digits classifier: inputs that hold no digit, or a changed one.
+"""Out-of-distribution sets built from a user's own inputs and bounds, for any input shape.
 
-Hendrycks, Gimpel. A baseline for detecting misclassified and out-of-distribution examples. ICLR 2017,
-arXiv:1610.02136 (far OOD: noise, other symbols; near OOD: the same digits changed). All 8x8, in [0, 1]:
-glyphs (letters and symbols), uniform noise, Gaussian blobs, inverted test digits (1 - x) and test
-digits rotated by `rotation` degrees. Each set draws from its own named generator.
+Hendrycks, Gimpel. A baseline for detecting misclassified and out-of-distribution examples in neural
+networks. ICLR 2017, arXiv:1610.02136 (uniform and Gaussian noise as OOD sets). Each set holds up to
+`num` inputs: "uniform-noise" is uniform in the bounds box (each feature in its own [lo, hi], so an
+outlier feature's range does not put every other feature far outside its own); "shuffled-features"
+are the given inputs with each one's values permuted (the same values, no structure); "glyphs" are
+the bundled letters and symbols drawn like the digits, when the inputs are 1 x 8 x 8 in [0, 1].
 """
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from limitlab.data.glyphs import glyphs
-from limitlab.data.transforms import rotate
-from limitlab.errors import ConfigError
-
-OOD_SETS = ("glyphs", "noise", "blobs", "inverted", "rotated")
+from limitlab.errors import DataError
 
 
-def blobs(num: int, gen: torch.Generator | None = None) -> Tensor:
-    """One to three Gaussian blobs per 8x8 image (random centre, width, weight), peak scaled to 1."""
-    centre = 1.5 + 5.0 * torch.rand(num, 3, 2, generator=gen)
-    width = 0.7 + 1.1 * torch.rand(num, 3, 1, 1, generator=gen)
-    weight = (torch.rand(num, 3, generator=gen) < torch.tensor([1.0, 0.6, 0.3])).float()
-    grid = torch.arange(8.0)
-    dy = (grid.view(1, 1, 8, 1) - centre[..., 0, None, None]) ** 2
-    dx = (grid.view(1, 1, 1, 8) - centre[..., 1, None, None]) ** 2
-    img = (weight[..., None, None] * torch.exp(-(dx + dy) / (2 * width ** 2))).sum(1, keepdim=True)
-    return img / img.flatten(1).max(1).values.view(-1, 1, 1, 1)
-
-
-def ood_sets(test_x: Tensor, *, num: int, rotation: float,
-             generator: Callable[[str], torch.Generator]) -> dict[str, Tensor]:
-    """`num` inputs of each set in `OOD_SETS`; `generator(name)` gives each set's own random stream."""
-    g = glyphs().x
-    if not 1 <= num <= min(len(g), len(test_x)):
-        raise ConfigError(f"num={num}; expected 1..{min(len(g), len(test_x))} (glyphs has {len(g)} images)")
-    pick = torch.randperm(len(test_x), generator=generator("ood-pick"))[:num]
-    return {
-        "glyphs": g[torch.randperm(len(g), generator=generator("glyphs"))[:num]],
-        "noise": torch.rand(num, 1, 8, 8, generator=generator("noise")),
-        "blobs": blobs(num, generator("blobs")),
-        "inverted": 1.0 - test_x[pick],
-        "rotated": rotate(test_x[pick], rotation).clamp(0, 1),
-    }
+def ood_sets(x: Tensor, *, lo: Tensor | float, hi: Tensor | float, num: int,
+             generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    """The OOD sets for inputs like `x` with bounds [lo, hi] (numbers, or tensors shaped like one input)."""
+    if len(x) == 0 or num < 1:
+        raise DataError(f"x has {len(x)} inputs and num={num}; expected at least one of each")
+    lo_t = torch.as_tensor(lo, dtype=x.dtype).expand(x.shape[1:])
+    hi_t = torch.as_tensor(hi, dtype=x.dtype).expand(x.shape[1:])
+    n = min(len(x), num)
+    noise = lo_t + (hi_t - lo_t) * torch.rand((n, *x.shape[1:]), generator=generator, dtype=x.dtype)
+    pick = torch.randperm(len(x), generator=generator)[:n]
+    flat = x[pick].flatten(1)
+    order = torch.rand(flat.shape, generator=generator).argsort(dim=1)  # one permutation per row
+    sets = {"uniform-noise": noise, "shuffled-features": flat.gather(1, order).view_as(x[pick])}
+    if tuple(x.shape[1:]) == (1, 8, 8) and float(lo_t.min()) >= 0 and float(hi_t.max()) <= 1:
+        g = glyphs().x
+        sets["glyphs"] = g[torch.randperm(len(g), generator=generator)[:n]]
+    return sets

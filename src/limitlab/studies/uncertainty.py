@@ -37,7 +37,7 @@ from limitlab import figures, ood, uncertainty
 from limitlab.config import Checked, Interval
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.data.ood_sets import OOD_SETS, ood_sets
+from limitlab.data.digit_ood import OOD_SETS, ood_sets
 from limitlab.data.regression_1d import TRAIN_RANGE, heteroscedastic_1d, truth
 from limitlab.models.ensemble import train_members
 from limitlab.models.mean_variance import train_mean_variance

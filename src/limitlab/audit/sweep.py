@@ -1,0 +1,47 @@
+"""One step of the robustness sweep: every attack at one eps, on the unit box of the bounds.
+
+FGSM (Goodfellow et al. 2015), PGD with random restarts (Madry et al. 2018), random sign noise, and
+the Square attack (Andriushchenko et al. 2020) on the inputs PGD left correct: AutoAttack's order
+(Croce, Hein 2020), where a later attack only has to work on what the earlier ones did not fool. Each
+attack draws from its own named stream, so changing one (its queries, restarts) never changes another.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from limitlab.attacks.fgsm import fgsm
+from limitlab.attacks.pgd_restarts import pgd_restarts
+from limitlab.attacks.sign_noise import sign_noise
+from limitlab.attacks.square import square
+from limitlab.audit.subject import BATCH, Subject, outputs_of
+from limitlab.context import Context
+
+
+def _each(fn, *tensors: Tensor) -> Tensor:
+    """fn over `BATCH`-sized chunks of the tensors, concatenated (memory stays flat in N)."""
+    return torch.cat([fn(*(t[i:i + BATCH] for t in tensors)) for i in range(0, len(tensors[0]), BATCH)])
+
+
+def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_square: bool) -> dict[str, Tensor]:
+    """Per attack, which inputs it leaves classified correctly at eps (clean-correct ones only); FGSM and PGD
+    only with a `gradient` path; Square (if `with_square`) on what PGD (or, without a gradient, nothing) left
+    correct; without Square, its entry is what the attacks before it left."""
+    model, u, y = s.unit, s.u, s.y
+    clean = s.logits.argmax(1) == y
+    right = lambda adv: clean & (outputs_of(model, adv).argmax(1) == y)  # noqa: E731
+    gen = {a: ctx.generator("robustness", a, eps) for a in ("pgd", "noise", "square")}
+    out = {"noise": right(_each(lambda a: sign_noise(a, eps=eps, generator=gen["noise"]), u))}
+    if gradient:
+        out["fgsm"] = right(_each(lambda a, b: fgsm(model, a, b, eps=eps), u, y))
+        out["pgd"] = right(_each(lambda a, b: pgd_restarts(
+            model, a, b, eps=eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
+            generator=gen["pgd"]), u, y))
+    alive = out.get("pgd", clean).clone()
+    if with_square and alive.any():
+        idx = torch.nonzero(alive).flatten()
+        adv = _each(lambda a, b: square(model, a, b, eps=eps, queries=cfg.square_queries,
+                                         p_init=cfg.square_p_init, generator=gen["square"]), u[idx], y[idx])
+        alive[idx] = outputs_of(model, adv).argmax(1) == y[idx]
+    out["square"] = alive
+    return out
