@@ -67,7 +67,7 @@ class Uncertainty(Section):
         scores = uncertainty_scores(s.logits, logits=s.kind.kind == "logits")
         correct = {name: (s.logits.argmax(1) == s.y).numpy() for name in scores}
         if unc.dropout_layers(s.model):
-            mc = unc.mc_dropout(s.raw, s.x, samples=cfg.mc_samples, seed=ctx.derive_seed("mc-dropout"))
+            mc = unc.mc_dropout(s.raw, s.x, samples=cfg.mc_samples, generator=ctx.generator("mc-dropout"))
             mc_right = (mc.mean(0).argmax(1) == s.y).numpy()
             mc = mc.double()
             scores.update({"mc-entropy": unc.predictive_entropy(mc), "mc-mi": unc.mutual_information(mc)})
