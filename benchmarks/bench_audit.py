@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from limitlab.attacks.pgd_restarts import pgd_restarts
+from limitlab.attacks.restarts import pgd_restarts
 from limitlab.audit import audit
 from limitlab.cache import ModelCache, default_cache_dir
 from limitlab.context import Context

@@ -36,3 +36,10 @@ def test_bad_arguments_raise_one_line_errors():
         random_l2(torch.zeros(2, 1, 8, 8), eps=-1)
     with pytest.raises(DataError, match="floating-point"):
         random_sign(torch.zeros(2, 1, 8, 8, dtype=torch.long), eps=0.1)
+
+
+def test_per_feature_bounds_clip_each_feature():
+    x = torch.tensor([[0.0, 10.0]] * 50)
+    out = random_sign(x, eps=3.0, bounds=(torch.tensor([0.0, 9.0]), torch.tensor([1.0, 12.0])),
+                      generator=torch.Generator().manual_seed(0))
+    assert set(out[:, 0].tolist()) == {0.0, 1.0} and set(out[:, 1].tolist()) == {9.0, 12.0}

@@ -23,7 +23,7 @@ def test_restarts_are_at_least_as_strong_as_one_run_and_stay_in_the_ball():
     many = pgd_restarts(model, x, y, restarts=4, generator=torch.Generator().manual_seed(1), **kw)
     assert accuracy(model, many, y) <= accuracy(model, one, y)
     assert float((many - x).abs().max()) <= 0.02 + 1e-6 and float(many.min()) >= 0 and float(many.max()) <= 1
-    # The first restart uses the same draws as a single run: inputs it broke keep that example.
+    # The first restart is a single run on every input the model got right: inputs it broke keep that example.
     with torch.no_grad():
         broken_once = model(one).argmax(1) != y
     assert torch.equal(many[broken_once], one[broken_once])

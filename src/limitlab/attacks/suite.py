@@ -22,6 +22,7 @@ from limitlab.attacks.noise import random_l2, random_sign
 from limitlab.attacks.pgd import pgd
 from limitlab.attacks.restarts import pgd_restarts
 from limitlab.errors import ConfigError
+from limitlab.stats.curves import first_halving_index
 
 ATTACKS = ("gradient-l2", "fgsm", "pgd-inf", "pgd-inf-rs", "pgd-l2", "pgd-l2-rs", "noise-sign", "noise-l2")
 
@@ -99,6 +100,8 @@ def halving_eps(eps_grid: Sequence[float], accuracy: Sequence[float]) -> float:
     curve, since a published eps means something else on other data."""
     if len(eps_grid) != len(accuracy):
         raise ConfigError(f"{len(eps_grid)} eps for {len(accuracy)} accuracies; expected one accuracy per eps")
-    clean = accuracy[list(eps_grid).index(0.0)] if 0.0 in eps_grid else None
-    halves = [e for e, acc in sorted(zip(eps_grid, accuracy)) if e > 0 and clean is not None and acc <= clean / 2]
-    return (halves or [max(eps_grid)])[0]
+    if 0.0 not in eps_grid:
+        return max(eps_grid)
+    grid, acc = zip(*sorted(zip(eps_grid, accuracy)))
+    k = first_halving_index(grid, acc)  # the audit's curve summary, on the sorted grid
+    return grid[k] if k is not None else max(grid)

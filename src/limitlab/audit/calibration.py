@@ -2,7 +2,7 @@
 
 Guo, Pleiss, Sun, Weinberger. On calibration of modern neural networks. ICML 2017, arXiv:1706.04599
 (ECE over equal-width bins, reliability diagrams, temperature scaling); Broecker, Smith 2007 (the
-ECE a calibrated model shows on n inputs: the noise floor, `limitlab.calibration.ece_noise`).
+ECE a calibrated model shows on n inputs: the noise floor, `limitlab.calibration.noise_floor`).
 
 Protocol: on what the model means (its logits; log p when it outputs probabilities, so softmax gives
 back its own p), in float64. A seeded split in halves: temperature T is fitted (NLL, L-BFGS) on the
@@ -28,10 +28,19 @@ import torch.nn.functional as F
 from limitlab import calibration as cal
 from limitlab import figures
 from limitlab.audit._common import (
-    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, interval, shown, untrusted, weights, with_intervals,
+    BootstrapConfig,
+    Section,
+    add_bootstrap,
+    add_share,
+    add_trust,
+    interval,
+    shown,
+    untrusted,
+    weights,
+    with_intervals,
 )
 from limitlab.audit.subject import subject_of
-from limitlab.calibration.ece_noise import ece_noise_floor
+from limitlab.calibration.noise_floor import ece_noise_floor
 from limitlab.calibration.series import diagonal, reliability_series
 from limitlab.config import Interval
 from limitlab.context import Context
@@ -77,8 +86,8 @@ class Calibration(Section):
             conf, pred = probs.max(1)
             correct = (pred == y).double().numpy()
             e = weighted.ece(w, conf.numpy(), correct, bins=cfg.bins)
-            noise = ece_noise_floor(conf, bins=cfg.bins, draws=cfg.noise_draws,
-                                    rng=ctx.rng("calibration", "noise", tag))
+            noise = float(ece_noise_floor(conf, bins=cfg.bins, num=cfg.noise_draws,
+                                          generator=ctx.generator("calibration", "noise", tag)).mean())
             add_bootstrap(m, f"ece{tag}", e[0], e[1:], "probability", f"held-out ECE{' after scaling' if tag else ''}",
                           level=cfg.level, noise=noise)
             nll[tag] = F.cross_entropy(scaled[tag], y, reduction="none").numpy()

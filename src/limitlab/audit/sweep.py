@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 
 from limitlab.attacks.fgsm import fgsm
-from limitlab.attacks.pgd_restarts import pgd_restarts
-from limitlab.attacks.sign_noise import sign_noise
+from limitlab.attacks.noise import random_sign
+from limitlab.attacks.restarts import pgd_restarts
 from limitlab.attacks.square import square
 from limitlab.audit.subject import BATCH, Subject, outputs_of
 from limitlab.context import Context
@@ -31,7 +31,7 @@ def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_squ
     clean = s.logits.argmax(1) == y
     right = lambda adv: clean & (outputs_of(model, adv).argmax(1) == y)  # noqa: E731
     gen = {a: ctx.generator("robustness", a, eps) for a in ("pgd", "noise", "square")}
-    out = {"noise": right(_each(lambda a: sign_noise(a, eps=eps, generator=gen["noise"]), u))}
+    out = {"noise": right(_each(lambda a: random_sign(a, eps=eps, generator=gen["noise"]), u))}
     if gradient:
         out["fgsm"] = right(_each(lambda a, b: fgsm(model, a, b, eps=eps), u, y))
         out["pgd"] = right(_each(lambda a, b: pgd_restarts(

@@ -17,17 +17,21 @@ from torch import Tensor
 
 from limitlab import _checks
 from limitlab.calibration.temperature import TemperatureScaler
-from limitlab.errors import ConfigError
+from limitlab.errors import ConfigError, DataError
 
 
 def ece_noise_floor(probs: Tensor, *, bins: int = 15, num: int = 500,
                     generator: torch.Generator | None = None) -> Tensor:
     """`num` ECE values (float64) of a perfectly calibrated predictor with the top-label confidences of
-    `probs` (N, C) on these N points."""
+    `probs` (N, C) on these N points (or given directly as top-label confidences, shape (N,))."""
     _checks.integer("bins", bins)
     _checks.integer("num", num)
-    probs = _checks.probs(probs, dims=(2,))
-    conf = probs.double().max(1).values
+    if isinstance(probs, Tensor) and probs.dim() == 1:
+        conf = _checks.tensor(probs, "confidence", dims=(1,), spec="(N,) top-label confidences").double()
+        if bool((conf < 0).any() or (conf > 1).any()):
+            raise DataError("confidence has values outside [0, 1]; expected top-label probabilities")
+    else:
+        conf = _checks.probs(probs, dims=(2,)).double().max(1).values
     index = torch.bucketize(conf, torch.linspace(0, 1, bins + 1, dtype=torch.float64)[1:-1], right=False)
     right = (torch.rand(num, len(conf), generator=generator, dtype=torch.float64) < conf).double()
     gap = torch.zeros(num, bins, dtype=torch.float64).index_add_(1, index, right - conf)  # per bin: sum(acc - conf)

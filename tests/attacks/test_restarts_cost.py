@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from limitlab.attacks.pgd import pgd
-from limitlab.attacks.pgd_restarts import pgd_restarts
+from limitlab.attacks.restarts import pgd_restarts
 from tests.helpers import linear_model
 
 
