@@ -12,10 +12,9 @@ of multiprocessing's spawn) needs a script's entry point under `if __name__ == "
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,26 +23,8 @@ from limitlab import rundir, runner
 from limitlab.cache import ModelCache, default_cache_dir
 from limitlab.config import read_config_file
 from limitlab.errors import ConfigError
+from limitlab.frame import Results, to_frame
 from limitlab.result import Result
-
-
-class Results(list):
-    """A list of Results that prints short, shows a verdict table in a notebook, and has `to_frame()`."""
-
-    run_dir: Path | None = None
-
-    def __repr__(self) -> str:
-        return "[" + ",\n ".join(map(repr, self)) + "]"
-
-    def _repr_html_(self) -> str:
-        import html
-
-        rows = "".join(f"<tr><td>{html.escape(r.study)}</td><td><b>{html.escape(r.verdict)}</b></td>"
-                       f"<td>{html.escape(r.evidence)}</td></tr>" for r in self)
-        return f"<table><tr><th>study</th><th>verdict</th><th>evidence</th></tr>{rows}</table>"
-
-    def to_frame(self) -> Any:
-        return to_frame(self)
 
 
 @dataclass(frozen=True)
@@ -157,30 +138,6 @@ def _scratch() -> Path:
     path = Path(tempfile.mkdtemp(prefix="limitlab-run-"))
     (path / "studies").mkdir()
     return path
-
-
-def to_frame(results: Iterable[Result]) -> Any:
-    """One row per (study, seed, metric): value, unit, the spread over seeds, the interval and noise
-    floor, and that seed's verdict. Needs pandas (`pip install 'limitlab[frame]'`)."""
-    if importlib.util.find_spec("pandas") is None:
-        raise ConfigError("to_frame needs pandas, which is not installed; install it with "
-                          "pip install 'limitlab[frame]'")
-    import pandas as pd
-
-    rows = []
-    for r in results:
-        seeds = r.seeds or [{"seed": r.provenance.get("seed"), "verdict": r.verdict}]
-        for name, m in r.metrics.items():
-            values = m.values if m.values is not None and len(m.values) == len(seeds) else [m.value]
-            for k, value in enumerate(values):
-                lo, hi = (m.interval[0], m.interval[1]) if m.interval else (None, None)
-                rows.append({"study": r.study, "seed": seeds[k]["seed"] if k < len(seeds) else None,
-                             "metric": name, "value": value, "unit": m.unit, "spread": m.spread,
-                             "interval_lo": lo, "interval_hi": hi, "noise": m.noise,
-                             "verdict": seeds[k]["verdict"] if k < len(seeds) else r.verdict,
-                             "study_verdict": r.verdict})
-    return pd.DataFrame(rows, columns=["study", "seed", "metric", "value", "unit", "spread", "interval_lo",
-                                       "interval_hi", "noise", "verdict", "study_verdict"])
 
 
 __all__ = ["Results", "StudyInfo", "execute", "run", "studies", "to_frame"]

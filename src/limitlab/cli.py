@@ -91,8 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--normalize", metavar="MEAN,STD",
                    help="the model expects (x - mean) / std per channel while the data is raw: C means then C stds "
                         "(attacks stay in raw units)")
-    a.add_argument("--sections", metavar="A,B", help="robustness,calibration,uncertainty,ood (default: all; the "
-                                                     "pre-flight checks always run)")
+    a.add_argument("--ood", type=Path, metavar="FILE", help="your own out-of-distribution inputs, scored beside the "
+                                                            "built-in sets (.npz/.pt/.safetensors/.csv with x)")
+    a.add_argument("--groups", type=Path, metavar="FILE", help="a group id per input of --data, for per-group "
+                                                               "findings (.npz with groups, or a one-column .csv)")
+    a.add_argument("--train", type=Path, metavar="FILE", help="labelled training data (like --data) for the remedies "
+                                                              "that fine-tune a copy of the model")
+    a.add_argument("--layer", metavar="NAME", help="the module attribution reads (default: the last convolution)")
+    a.add_argument("--max-inputs", type=_positive("--max-inputs"), metavar="N",
+                   help="audit a seeded subsample of N inputs, stratified by label (default: all)")
+    a.add_argument("--batch-size", type=_positive("--batch-size"), default=256, metavar="N",
+                   help="inputs per forward pass (default 256)")
+    a.add_argument("--device", default="auto", help="where the model runs: auto (cuda when present, else cpu), cpu, "
+                                                    "cuda, cuda:N (default auto)")
+    a.add_argument("--sections", metavar="A,B", help="the sections to run, e.g. robustness,ood (default: all; the "
+                                                     "pre-flight checks always run; a wrong name lists them all)")
     a.add_argument("--preset", default="default", help="tiny | default | full")
     a.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a section's config value, e.g. robustness.pgd_restarts=8; repeatable")
@@ -205,8 +218,10 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
     torch.set_num_threads(args.threads)
     if os.getcwd() not in sys.path:  # a spec names the user's own module: find it from where they run us,
         sys.path.append(os.getcwd())  # after the installed packages (a stray matplotlib.py must not shadow one)
-    spec = audit.SubjectSpec(args.model, str(args.data), str(args.weights) if args.weights else None, args.bounds,
-                             args.normalize)
+    options = audit.Options(ood=_path(args.ood), groups=_path(args.groups), train=_path(args.train), layer=args.layer,
+                            max_inputs=args.max_inputs, sample_seed=args.seed, batch_size=args.batch_size,
+                            device=args.device)
+    spec = audit.SubjectSpec(args.model, str(args.data), _path(args.weights), args.bounds, args.normalize, options)
     subject = audit.load_subject(spec)  # every check of the model and data, before any work
     file_values = read_config_file(args.config) if args.config else {}
     plan = audit.plan(subject if args.jobs == 1 else spec, sections=args.sections, preset=args.preset,
@@ -236,6 +251,10 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
     print_summary(results, title=f"limitlab audit · {args.model} · {run_dir}")
     console.print(f"report: {html}")
     return 1 if any(r.verdict == "error" for r in results) else 0
+
+
+def _path(value: Path | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _show(args: argparse.Namespace, *, rerender: bool) -> int:

@@ -114,6 +114,14 @@ def test_spawned_workers_give_the_numbers_of_the_in_process_run(user_files):
     (["--set", "robustness.pgd_steps=0"], "pgd_steps=0; expected >= 1"),
     (["--normalize", "0.5,0.5,0.5"], "--normalize '0.5,0.5,0.5'; expected MEAN,STD"),
     (["--bounds", "missing.npz"], "neither LO,HI nor an existing file"),
+    (["--groups", "missing.csv"], "missing.csv: no such file"),
+    (["--ood", "missing.npz"], "missing.npz: no such file"),
+    (["--train", "missing.npz"], "missing.npz: no such file"),
+    (["--max-inputs", "0"], "expected an integer >= 1"),
+    (["--max-inputs", "5"], "max_inputs=5; expected at least 10"),
+    (["--batch-size", "x"], "is not an integer"),
+    (["--device", "cuda:0"] if not torch.cuda.is_available() else ["--device", "tpu"], "device="),
+    (["--layer", "conv9"], "layer='conv9' is not a module of the model"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(user_files, capsys, args, message):
     base = ["audit", "--model", "audit_cli_nets:build", "--data", str(user_files / "te<st>.npz"),

@@ -30,11 +30,11 @@ from limitlab.audit import preflight  # noqa: F401, I001
 from limitlab.audit import robustness  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
-from limitlab.audit import ood  # noqa: F401
+from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
 from limitlab.audit.load import load_model
-from limitlab.audit.subject import Subject, SubjectSpec, build_subject, load_subject
+from limitlab.audit.outcome import AuditReport
+from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
-from limitlab.result import Result
 
 SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood")  # the order they run and are shown in
 
@@ -79,40 +79,48 @@ def plan(subject: Subject | SubjectSpec, *, sections: Sequence[str] | str | None
 def audit(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarray, *,
           bounds: tuple[float, float] | str | Path | None = None, normalize: str | Sequence[float] | None = None,
           sections: Sequence[str] | str | None = None, preset: str = "default", seed: int = 0,
-          settings: Mapping[str, Any] | None = None) -> list[Result]:
-    """Audit `model` on inputs `x` (N x ...) and integer labels `y` (N,); one Result per section.
+          settings: Mapping[str, Any] | None = None, ood: Any = None, groups: Any = None, train: Any = None,
+          layer: str | None = None, max_inputs: int | None = None, batch_size: int = 256,
+          device: str | None = None) -> AuditReport:
+    """Audit `model` on inputs `x` (N x ...) and integer labels `y` (N,); an AuditReport, one Result per section.
 
     `bounds`: the inputs' valid range, a pair (lo, hi) or a file of per-feature / per-channel bounds
     (inferred per channel or per feature from x when None, and said so); `normalize`: per-channel
     (means..., stds...) the model expects applied to x, which is given in raw units; `sections`: a
     subset of `SECTIONS` (the pre-flight checks always run); `settings`: overrides like `--set`, e.g.
-    {"robustness.pgd_restarts": 8}. Runs in this process; torch's global RNG and thread count are
-    left as they were.
+    {"robustness.pgd_restarts": 8}. `ood`: your own out-of-distribution inputs (an array or a file);
+    `groups`: a group id per input (an array or a file); `train`: (x, y) or a file of training data, for
+    the remedies that fine-tune; `layer`: the module attribution reads; `max_inputs`: a stratified
+    subsample of this size (drawn with `seed`); `batch_size`: inputs per forward pass; `device`: where
+    the model runs (default: where its parameters are). Runs in this process; torch's global RNG and
+    thread count are left as they were. `.save(dir)` writes the run folder and HTML report.
     """
     from limitlab import runner
 
-    subject = build_subject(model, x, y, bounds=bounds, normalize=normalize)
+    options = Options(ood=ood, groups=groups, train=train, layer=layer, max_inputs=max_inputs, sample_seed=seed,
+                      batch_size=batch_size, device=device or "model")
+    subject = build_subject(model, x, y, bounds=bounds, normalize=normalize, options=options)
     threads = torch.get_num_threads()
     p = plan(subject, sections=sections, preset=preset, settings=settings, seed=seed, threads=threads)
-    for sid, tasks in p.tasks.items():  # figures are drawn when a run folder is written, not here
+    for sid, tasks in p.tasks.items():  # figures are drawn when a run folder is written (`.save`), not here
         p.tasks[sid] = [replace(t, figures=False) for t in tasks]
     with torch.random.fork_rng(devices=[]), tempfile.TemporaryDirectory(prefix="limitlab-audit-") as tmp:
         results = runner.run(p, Path(tmp), jobs=1)
     torch.set_num_threads(threads)
     for r in results:
         r.provenance["subject"] = dict(subject.about)
-    return results
+    return AuditReport(results, subject=subject.about, identity=p.identity())
 
 
 class _CallableModule(types.ModuleType):
     """`limitlab.audit(model, x, y)`: once imported, the package attribute `limitlab.audit` is this
     module (Python sets it), so the module itself forwards calls to `audit`."""
 
-    def __call__(self, *args, **kwargs) -> list[Result]:
+    def __call__(self, *args, **kwargs) -> AuditReport:
         return audit(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["SECTIONS", "Subject", "SubjectSpec", "audit", "build_subject", "load_model", "load_subject", "plan",
-           "section_ids"]
+__all__ = ["SECTIONS", "AuditReport", "Options", "Subject", "SubjectSpec", "audit", "build_subject", "load_model",
+           "load_subject", "plan", "section_ids"]

@@ -18,7 +18,7 @@ from torch.nn.modules.dropout import _DropoutNd
 
 from limitlab._modelstate import frozen
 from limitlab.audit.outputs import Adapted
-from limitlab.audit.subject import BATCH, Subject
+from limitlab.audit.subject import Subject
 
 SAMPLE = 256  # inputs for the determinism check: AutoAttack's check_randomized uses a few hundred
 REL_TOL = 1e-4  # a pass "differs" when an output moves by more than this, relative to the row's scale
@@ -45,12 +45,12 @@ def nondeterministic_share(s: Subject) -> float:
     return s.once("nondeterministic", lambda: _nondeterministic(s.raw, s.x[:SAMPLE]))
 
 
-def _gradients(module: nn.Module, u: Tensor, y: Tensor) -> dict[str, float]:
+def _gradients(module: nn.Module, u: Tensor, y: Tensor, batch: int) -> dict[str, float]:
     zero, bad = [], []
     with frozen(module), torch.enable_grad():
-        for i in range(0, len(u), BATCH):
-            ui = u[i:i + BATCH].detach().requires_grad_(True)
-            loss = F.cross_entropy(module(ui), y[i:i + BATCH], reduction="sum")
+        for i in range(0, len(u), batch):
+            ui = u[i:i + batch].detach().requires_grad_(True)
+            loss = F.cross_entropy(module(ui), y[i:i + batch], reduction="sum")
             if not loss.requires_grad:  # the output does not depend on the input through autograd at all
                 return {"zero": 1.0, "nan": 0.0, "path": 0.0}
             (g,) = torch.autograd.grad(loss, ui, allow_unused=True)
@@ -66,7 +66,7 @@ def gradient_health(s: Subject) -> dict[str, float]:
     """{"zero": share of inputs whose loss gradient is exactly 0, "nan": share with a NaN/Inf entry,
     "path": 1.0 if the loss depends on the input through autograd at all, else 0.0} (ART's three
     conditions, per input, on the cross-entropy the attacks ascend)."""
-    return s.once("gradients", lambda: _gradients(s.unit, s.u, s.y))
+    return s.once("gradients", lambda: _gradients(s.unit, s.u, s.y, s.batch_size))
 
 
 def train_mode_modules(model: nn.Module) -> list[str]:

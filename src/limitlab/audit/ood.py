@@ -69,7 +69,7 @@ class OutOfDistribution(Section):
               "mean max softmax on the given inputs")
         panels = []
         for name, x_out in sets.items():
-            z = to_logits(outputs_of(s.raw, x_out, call="outputs").double(), s.kind)
+            z = to_logits(outputs_of(s.raw, x_out, call="outputs", batch=s.batch_size).double(), s.kind)
             score_out = {k: v.numpy() for k, v in uncertainty_scores(z, logits=logits_ok).items()}
             w_out = weights(len(x_out), num=cfg.num_bootstrap, rng=ctx.rng("ood", "bootstrap", name))
             conf_out = torch.exp(-torch.from_numpy(score_out["max-softmax"]))

@@ -66,12 +66,15 @@ def to_logits(out: Tensor, kind: OutputKind) -> Tensor:
 
 
 class Adapted(nn.Module):
-    """raw x -> logits: the declared normalization, the user's model, its outputs as logits."""
+    """raw x -> logits: the declared normalization, the user's model, its outputs as logits. The model may
+    live on another device (cuda): each batch goes there and its outputs come back to the inputs' device,
+    through autograd, so the probes' own arithmetic stays where their tensors are."""
 
     def __init__(self, model: nn.Module, kind: OutputKind, normalize: tuple[Tensor, Tensor] | None,
-                 shape: tuple[int, ...]) -> None:
+                 shape: tuple[int, ...], device: torch.device | None = None) -> None:
         super().__init__()
         self.model, self.kind = model, kind
+        self.device = device or torch.device("cpu")
         view = (-1, *([1] * (len(shape) - 1)))  # per channel (images) or per feature (tables)
         if normalize is not None:
             self.register_buffer("mean", normalize[0].reshape(view))
@@ -79,7 +82,10 @@ class Adapted(nn.Module):
         self.normalize = normalize is not None
 
     def outputs(self, x: Tensor) -> Tensor:
-        return self.model((x - self.mean) / self.std if self.normalize else x)
+        inputs = x.to(self.device)
+        if self.normalize:
+            inputs = (inputs - self.mean.to(self.device)) / self.std.to(self.device)
+        return self.model(inputs).to(x.device)
 
     def forward(self, x: Tensor) -> Tensor:
         return to_logits(self.outputs(x), self.kind)

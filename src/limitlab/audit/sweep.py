@@ -14,34 +14,34 @@ from limitlab.attacks.fgsm import fgsm
 from limitlab.attacks.noise import random_sign
 from limitlab.attacks.restarts import pgd_restarts
 from limitlab.attacks.square import square
-from limitlab.audit.subject import BATCH, Subject, outputs_of
+from limitlab.audit.subject import Subject, outputs_of
 from limitlab.context import Context
 
 
-def _each(fn, *tensors: Tensor) -> Tensor:
-    """fn over `BATCH`-sized chunks of the tensors, concatenated (memory stays flat in N)."""
-    return torch.cat([fn(*(t[i:i + BATCH] for t in tensors)) for i in range(0, len(tensors[0]), BATCH)])
+def each(fn, *tensors: Tensor, batch: int) -> Tensor:
+    """fn over `batch`-sized chunks of the tensors, concatenated (memory stays flat in N)."""
+    return torch.cat([fn(*(t[i:i + batch] for t in tensors)) for i in range(0, len(tensors[0]), batch)])
 
 
 def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_square: bool) -> dict[str, Tensor]:
     """Per attack, which inputs it leaves classified correctly at eps (clean-correct ones only); FGSM and PGD
     only with a `gradient` path; Square (if `with_square`) on what PGD (or, without a gradient, nothing) left
     correct; without Square, its entry is what the attacks before it left."""
-    model, u, y = s.unit, s.u, s.y
+    model, u, y, b = s.unit, s.u, s.y, s.batch_size
     clean = s.logits.argmax(1) == y
-    right = lambda adv: clean & (outputs_of(model, adv).argmax(1) == y)  # noqa: E731
+    right = lambda adv: clean & (outputs_of(model, adv, batch=b).argmax(1) == y)  # noqa: E731
     gen = {a: ctx.generator("robustness", a, eps) for a in ("pgd", "noise", "square")}
-    out = {"noise": right(_each(lambda a: random_sign(a, eps=eps, generator=gen["noise"]), u))}
+    out = {"noise": right(each(lambda a: random_sign(a, eps=eps, generator=gen["noise"]), u, batch=b))}
     if gradient:
-        out["fgsm"] = right(_each(lambda a, b: fgsm(model, a, b, eps=eps), u, y))
-        out["pgd"] = right(_each(lambda a, b: pgd_restarts(
-            model, a, b, eps=eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
-            generator=gen["pgd"]), u, y))
+        out["fgsm"] = right(each(lambda a, t: fgsm(model, a, t, eps=eps), u, y, batch=b))
+        out["pgd"] = right(each(lambda a, t: pgd_restarts(
+            model, a, t, eps=eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
+            generator=gen["pgd"]), u, y, batch=b))
     alive = out.get("pgd", clean).clone()
     if with_square and alive.any():
         idx = torch.nonzero(alive).flatten()
-        adv = _each(lambda a, b: square(model, a, b, eps=eps, queries=cfg.square_queries,
-                                         p_init=cfg.square_p_init, generator=gen["square"]), u[idx], y[idx])
-        alive[idx] = outputs_of(model, adv).argmax(1) == y[idx]
+        adv = each(lambda a, t: square(model, a, t, eps=eps, queries=cfg.square_queries, p_init=cfg.square_p_init,
+                                       generator=gen["square"]), u[idx], y[idx], batch=b)
+        alive[idx] = outputs_of(model, adv, batch=b).argmax(1) == y[idx]
     out["square"] = alive
     return out

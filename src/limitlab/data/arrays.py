@@ -96,15 +96,16 @@ def validate_arrays(
                         "map the labels to 0..C-1")
 
 
-def _read_csv(path: Path) -> dict[str, np.ndarray]:
-    """A table with a header row: the column named `y` (or `label`) holds the labels, every other the features."""
+def _read_csv(path: Path, *, labels: bool = True) -> dict[str, np.ndarray]:
+    """A table with a header row: the column named `y` (or `label`) holds the labels, every other the features
+    (`labels=False`: a table of features, any label column left out)."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     if len(rows) < 2:
         raise DataError(f"{path}: has {len(rows)} rows; expected a header row and at least one row of numbers")
     header = [h.strip() for h in rows[0]]
     label = next((h for h in ("y", "label") if h in header), None)
-    if label is None:
+    if label is None and labels:
         raise DataError(f"{path}: no column named 'y' or 'label' in the header ({', '.join(header[:6])}); "
                         "name the label column y")
     try:
@@ -113,21 +114,27 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: a cell is not a number ({err}); expected numbers (empty for missing)") from None
     if table.ndim != 2 or table.shape[1] != len(header):
         raise DataError(f"{path}: rows of different lengths; expected {len(header)} values in every row")
+    if label is None:
+        return {"x": table.astype(np.float32)}
     k = header.index(label)
+    if not labels:
+        return {"x": np.delete(table, k, axis=1).astype(np.float32)}
     y = table[:, k]
     if np.isnan(y).any() or (y != np.round(y)).any():
         raise DataError(f"{path}: the {label!r} column has empty or non-integer values; expected class labels 0..C-1")
     return {"x": np.delete(table, k, axis=1).astype(np.float32), "y": y.astype(np.int64)}
 
 
-def _read(path: Path) -> dict[str, np.ndarray]:
+def read_arrays(path: Path, *, labels: bool = True) -> dict[str, np.ndarray]:
+    """The named arrays a user's file holds (.npz, .pt, .safetensors, or a .csv table: `x`, and `y` when
+    `labels`), unvalidated; an unreadable file is one DataError line."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files}
         if suffix == ".csv":
-            return _read_csv(path)
+            return _read_csv(path, labels=labels)
         if suffix == ".pt":
             with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses anyway
                 warnings.simplefilter("ignore")
@@ -163,7 +170,7 @@ def load_arrays(
     """Load and validate a user's arrays `x` (N x ...) and `y` (N,) from .npz, .pt, .safetensors or .csv
     (a header row; the column `y` holds the labels)."""
     path = Path(path)
-    arrays = _read(path)
+    arrays = read_arrays(path)
     missing = [k for k in ("x", "y") if k not in arrays]
     if missing:
         raise DataError(f"{path}: has arrays {sorted(arrays)}; expected 'x' and 'y' "
