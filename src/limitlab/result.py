@@ -253,6 +253,7 @@ class Result:
     sources: list[str] = field(default_factory=list)
     rule: str = ""  # the verdict rule, as stated in the study's docstring
     rerun: str = ""  # the command line that reproduces this result
+    advice: str = ""  # what to try next and why (an audit section's remedy card)
     error: str | None = None
     # Over several seeds: each seed's own verdict, [{"seed", "verdict", "evidence"}], judged by the same rule.
     seeds: list[dict[str, Any]] = field(default_factory=list)
@@ -298,7 +299,7 @@ class Result:
         if schema != SCHEMA_VERSION:
             raise ValueError(f"result schema {schema!r} is not {SCHEMA_VERSION}; re-run the study")
         data = dict(data)
-        for name, kind in (("study", str), ("claim", str), ("evidence", str), ("metrics", dict),
+        for name, kind in (("study", str), ("claim", str), ("evidence", str), ("advice", str), ("metrics", dict),
                            ("figures", list), ("tables", list), ("config", dict), ("provenance", dict)):
             if not isinstance(data.get(name, kind()), kind):
                 raise ValueError(f"field {name!r} is a {type(data[name]).__name__}, not a {kind.__name__}")

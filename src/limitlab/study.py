@@ -91,6 +91,10 @@ class Study(ABC, Generic[C]):
         """`judge` over these metrics."""
         return self.judge(MetricValues(metrics))
 
+    def advise(self, verdict: Verdict, m: MetricValues) -> str:
+        """What to try next, and why, given this verdict (an audit section's card says it; "" for none)."""
+        return ""
+
     def result(
         self, ctx: Context, *, metrics: Mapping[str, MetricLike], figures: Iterable[Figure] = (),
         tables: Iterable[Table] = (), samples: Iterable[dict[str, str]] = (),
@@ -100,6 +104,7 @@ class Study(ABC, Generic[C]):
         verdict = self.verdict(ms)
         return Result(
             study=self.id, claim=self.claim, verdict=verdict.status, evidence=verdict.evidence,
+            advice=self.advise(verdict, MetricValues(ms)),
             metrics=dict(ms), figures=list(figures), tables=list(tables), samples=list(samples),
             config=_config.as_dict(self.config), chapter=self.chapter, sources=list(self.sources),
             rule=self.rule(), provenance={"seed": ctx.seed}, labels={k: list(v) for k, v in self.labels.items()},

@@ -116,3 +116,12 @@ def test_a_misspelled_panel_key_fails_where_the_figure_is_built():
         Figure("f", "t", [{"kind": "pie"}])
     for panel in PANELS:  # every builder's output is in the table
         Figure("ok", "t", [panel])
+
+
+def test_a_remedy_card_says_what_to_try_next_escaped_and_survives_json(tmp_path):
+    from limitlab.report.html import render_html
+
+    r = Result("audit-calibration", "c.", "holds", "e.", chapter="audit", advice="Fit T on <held-out> data.")
+    assert Result.from_json(r.to_json()).advice == r.advice
+    html = render_html([r, Result("adversarial", "c.", "holds", "e.")], run_dir=tmp_path)
+    assert html.count('class="advice"') == 1 and "Fit T on &lt;held-out&gt; data." in html
