@@ -226,7 +226,7 @@ def _audit(args: argparse.Namespace, argv: list[str]) -> int:
     file_values = read_config_file(args.config) if args.config else {}
     plan = audit.plan(subject if args.jobs == 1 else spec, sections=args.sections, preset=args.preset,
                       settings=parse_assignments(args.sets), file_values=file_values, seed=args.seed,
-                      threads=args.threads)
+                      threads=args.threads, loaded=subject)
     about = subject.about
     run_dir = rundir.create(args.out, {**plan.identity(), "kind": "audit", "subject": about})
     try:

@@ -108,3 +108,18 @@ def test_the_audit_returns_a_report_object_for_notebooks_and_scripts(tmp_path):
     run_dir = report.save(tmp_path / "runs")
     assert (run_dir / "index.html").is_file() and (run_dir / "results.json").is_file()
     assert any(p.suffix == ".png" for p in (run_dir / "figures").iterdir())
+
+
+def test_a_section_that_cannot_run_is_left_out_and_named_and_asking_for_it_is_an_error(monkeypatch):
+    from limitlab.audit.uncertainty import Uncertainty
+
+    monkeypatch.setattr(Uncertainty, "missing", classmethod(lambda cls, s: "needs what this model lacks"))
+    model = linear_model(4, 3, seed=0)
+    x = torch.rand(40, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(40) % 3
+    report = limitlab.audit(model, x, y, sections=None, preset="tiny",
+                            settings={"robustness.eps_grid": (0.1,), "robustness.square_queries": 2})
+    assert "audit-uncertainty" not in [r.study for r in report]
+    assert report.subject["not_run"] == {"uncertainty": "needs what this model lacks"}
+    with pytest.raises(ConfigError, match="section 'uncertainty' cannot run on this model and data: needs what"):
+        limitlab.audit(model, x, y, sections="uncertainty", preset="tiny")

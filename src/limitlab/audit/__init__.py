@@ -67,13 +67,32 @@ def scoped(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def plan(subject: Subject | SubjectSpec, *, sections: Sequence[str] | str | None = None, preset: str = "default",
          settings: Mapping[str, Any] | None = None, file_values: Mapping[str, Any] | None = None, seed: int = 0,
-         threads: int = 1, cache_dir: Path | None = None):
-    """The runner's plan for an audit of `subject` (a loaded Subject in process, or a spec for workers)."""
+         threads: int = 1, cache_dir: Path | None = None, loaded: Subject | None = None):
+    """The runner's plan for an audit of `subject` (a loaded Subject in process, or a spec for workers, with
+    `loaded` the same subject loaded here). A section that cannot run on it (`Section.missing`) is left out,
+    and named with its reason in its `about["not_run"]`; one asked for by name is a ConfigError."""
     from limitlab import runner
 
-    return runner.plan(section_ids(sections), preset=preset, overrides=scoped(settings or {}),
+    ids = applicable(loaded or subject, section_ids(sections), asked=sections is not None)
+    return runner.plan(ids, preset=preset, overrides=scoped(settings or {}),
                        file_values=scoped(file_values or {}), seed=seed, threads=threads, cache_dir=cache_dir,
                        subject=subject)
+
+
+def applicable(subject: Subject | SubjectSpec, ids: list[str], *, asked: bool) -> list[str]:
+    """`ids` without the sections that cannot run on a loaded `subject` (a spec is loaded where it runs)."""
+    if not isinstance(subject, Subject):
+        return ids
+    from limitlab.study import get_study
+
+    why = {sid: get_study(sid).missing(subject) for sid in ids}  # type: ignore[attr-defined]
+    skipped = {sid.removeprefix("audit-"): reason for sid, reason in why.items() if reason}
+    if skipped and asked:
+        name, reason = next(iter(skipped.items()))
+        raise ConfigError(f"section {name!r} cannot run on this model and data: {reason}")
+    if skipped:
+        subject.about["not_run"] = skipped
+    return [sid for sid in ids if not why[sid]]
 
 
 def audit(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarray, *,

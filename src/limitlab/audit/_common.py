@@ -25,6 +25,12 @@ class Section(Study):
     labels: ClassVar = {"holds": ("found", "fails"), "fails": ("not found", "holds")}
     seeds: ClassVar = {"tiny": 1, "default": 1, "full": 1}
 
+    @classmethod
+    def missing(cls, subject) -> str | None:
+        """Why this section cannot run on `subject` (e.g. "needs --train FILE"), or None when it can: a section
+        left out of the default audit for that reason is named in the report, and asking for it is an error."""
+        return None
+
 
 @dataclass(frozen=True)
 class IntervalConfig(Checked):
