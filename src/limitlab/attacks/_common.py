@@ -81,12 +81,13 @@ def l2_normalize(t: Tensor) -> Tensor:
 
 
 def sample_ball(x: Tensor, *, eps: float, norm: str, generator: torch.Generator) -> Tensor:
-    """A uniform sample of the eps-ball (L-inf: a cube; L2: uniform in volume, direction and radius)."""
+    """A uniform sample of the eps-ball (L-inf: a cube; L2: uniform in volume, direction and radius). Drawn on the
+    CPU (where the generator is) and moved to x's device: a seed gives the same start on any device."""
     if norm == "inf":
-        return (torch.rand(x.shape, generator=generator, dtype=x.dtype) * 2 - 1) * eps
-    direction = l2_normalize(torch.randn(x.shape, generator=generator, dtype=x.dtype))
+        return (torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device) * 2 - 1) * eps
+    direction = l2_normalize(torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device))
     dim = x[0].numel()
-    radius = torch.rand(len(x), generator=generator, dtype=x.dtype) ** (1.0 / dim) * eps
+    radius = torch.rand(len(x), generator=generator, dtype=x.dtype).to(x.device) ** (1.0 / dim) * eps
     return direction * radius.view(-1, *([1] * (x.dim() - 1)))
 
 

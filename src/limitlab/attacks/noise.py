@@ -30,7 +30,7 @@ def random_sign(x: Tensor, *, eps: float, bounds: tuple[Bound, Bound] = (0.0, 1.
                 generator: torch.Generator | None = None) -> Tensor:
     """x + eps * s with s uniform in {-1, +1} per pixel, clipped to `bounds`."""
     _check(x, eps)
-    sign = torch.randint(0, 2, x.shape, generator=generator).to(x.dtype) * 2 - 1
+    sign = torch.randint(0, 2, x.shape, generator=generator).to(device=x.device, dtype=x.dtype) * 2 - 1
     return torch.clamp(x + eps * sign, *bounds)
 
 
@@ -38,6 +38,6 @@ def random_l2(x: Tensor, *, eps: float, bounds: tuple[Bound, Bound] = (0.0, 1.0)
               generator: torch.Generator | None = None) -> Tensor:
     """x + eps * u with u a uniformly random unit vector (L2) per input, clipped to `bounds`."""
     _check(x, eps)
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     unit = noise / noise.flatten(1).norm(dim=1).view(-1, *([1] * (x.dim() - 1)))
     return torch.clamp(x + eps * unit, *bounds)

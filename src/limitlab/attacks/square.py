@@ -64,7 +64,7 @@ def square(
     lo, hi = bounds
 
     def sign(*shape: int) -> Tensor:
-        return torch.randint(0, 2, shape, generator=generator).to(x.dtype) * 2 - 1
+        return torch.randint(0, 2, shape, generator=generator).to(device=x.device, dtype=x.dtype) * 2 - 1
 
     with frozen(model):
         best = (img + eps * sign(n, c, 1, w)).clamp(lo, hi)

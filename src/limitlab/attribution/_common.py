@@ -50,7 +50,7 @@ def resolve_target(model: nn.Module, x: Tensor, target: Target) -> Tensor:
         with torch.no_grad():
             return logits(model, x).argmax(dim=1)
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
-        return torch.full((len(x),), int(target), dtype=torch.long)
+        return torch.full((len(x),), int(target), dtype=torch.long, device=x.device)
     if isinstance(target, Tensor) and not target.is_floating_point() and target.dtype != torch.bool \
             and target.shape == (len(x),):
         return target.long()

@@ -44,7 +44,7 @@ def _ranks(x: Tensor, attribution: Tensor) -> Tensor:
     if not torch.isfinite(flat).all():
         raise DataError("attribution contains NaN or Inf; expected finite scores (check the map's computation)")
     order = flat.argsort(dim=1, descending=True, stable=True)
-    ranks = torch.empty_like(order).scatter_(1, order, torch.arange(flat.shape[1]).expand_as(order))
+    ranks = torch.empty_like(order).scatter_(1, order, torch.arange(flat.shape[1], device=order.device).expand_as(order))
     ranks = ranks.view(attribution.shape)
     return ranks.unsqueeze(1).expand_as(x) if ranks.shape != x.shape else ranks
 

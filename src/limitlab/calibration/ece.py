@@ -31,12 +31,12 @@ def reliability(probs: Tensor, y: Tensor, *, bins: int = 15) -> Reliability:
     _checks.integer("bins", bins)
     conf, pred = probs.max(dim=1)
     correct = (pred == y).to(probs.dtype)
-    edges = torch.linspace(0, 1, bins + 1, dtype=probs.dtype)
+    edges = torch.linspace(0, 1, bins + 1, dtype=probs.dtype, device=probs.device)
     # bucketize with right=False puts a value equal to an edge in the bin that ends there.
     index = (torch.bucketize(conf, edges[1:-1], right=False)).clamp(0, bins - 1)
     counts = torch.bincount(index, minlength=bins).to(probs.dtype)
-    acc_sum = torch.zeros(bins, dtype=probs.dtype).index_add_(0, index, correct)
-    conf_sum = torch.zeros(bins, dtype=probs.dtype).index_add_(0, index, conf)
+    acc_sum = torch.zeros(bins, dtype=probs.dtype, device=probs.device).index_add_(0, index, correct)
+    conf_sum = torch.zeros(bins, dtype=probs.dtype, device=probs.device).index_add_(0, index, conf)
     safe = counts.clamp_min(1)
     nan = torch.full_like(counts, float("nan"))
     return Reliability(edges, counts.long(), torch.where(counts > 0, acc_sum / safe, nan),
