@@ -39,7 +39,7 @@ def test_no_dropout_or_p_zero_is_incompatible():
 
 def test_one_replica_per_chunk_equals_the_seeded_loop_exactly():
     model, x = trained_bn(net()), torch.randn(7, 5)
-    got = mc_dropout(model, x, samples=6, chunk_rows=1, generator=torch.Generator().manual_seed(11))
+    got = mc_dropout(model, x, samples=6, chunk_rows=len(x), generator=torch.Generator().manual_seed(11))
     torch.testing.assert_close(got, loop(model, x, 6, seed=11), rtol=0, atol=0)
 
 
@@ -127,3 +127,23 @@ def test_a_generator_advances_and_leaves_the_global_stream_alone():
     assert torch.equal(torch.cat([a, b]), both)  # ... exactly where the first left it
     with pytest.raises(ConfigError, match="expected one"):
         mc_dropout(model, x, samples=3, seed=1, generator=gen)
+
+
+def test_more_inputs_than_a_chunk_go_through_in_chunks_of_rows():
+    class Rows(nn.Module):
+        """Dropout, then records the batch sizes it sees."""
+
+        def __init__(self):
+            super().__init__()
+            self.drop, self.sizes = nn.Dropout(0.5), []
+
+        def forward(self, x):
+            self.sizes.append(len(x))
+            return self.drop(x)
+
+    model, x = Rows(), torch.rand(25, 3)
+    probs = mc_dropout(model, x, samples=3, chunk_rows=10, generator=torch.Generator().manual_seed(0))
+    assert probs.shape == (3, 25, 3) and max(model.sizes) == 10 and sum(model.sizes) == 75
+    small = Rows()
+    mc_dropout(small, x[:4], samples=3, chunk_rows=10)  # fewer inputs than a chunk: replicas share passes
+    assert small.sizes == [8, 4]  # two replicas (8 rows) fit in a chunk of 10, then the third

@@ -8,7 +8,7 @@ statistics.
 
 Speed: the T passes are batched, not looped. The input is replicated k times along the batch
 dimension (dropout draws an independent mask for every row, so a replica is an independent pass)
-and run in chunks of about `chunk_rows` rows. One pass per call wastes time on per-call overhead
+and run in chunks of about `chunk_rows` rows; more inputs than that go through `chunk_rows` at a time. One pass per call wastes time on per-call overhead
 when N is small; one giant replicated batch is slower on a CPU than the loop (it leaves the caches);
 `benchmarks/bench_uncertainty.py` measures both and the default chunk size.
 """
@@ -68,11 +68,19 @@ def mc_dropout(model: nn.Module, x: Tensor, *, samples: int, chunk_rows: int = C
         out = []
         for start in range(0, samples, per_chunk):
             k = min(per_chunk, samples - start)
-            raw = model(x.repeat(k, *([1] * (x.dim() - 1))))
-            if softmax:
-                raw = torch.softmax(_checks.logits(raw, k * n, what="the model"), dim=-1)
-            elif not isinstance(raw, Tensor) or len(raw) != k * n:
-                raise IncompatibleModelError(f"the model returned {_checks.describe(raw)} for {k * n} inputs; "
-                                             "expected one output row per input")
-            out.append(raw.view(k, n, -1))
+            parts = [_passes(model, x[i:i + chunk_rows], k, softmax) for i in range(0, n, chunk_rows)]
+            out.append(torch.cat(parts, dim=1))
     return torch.cat(out)
+
+
+def _passes(model: nn.Module, rows: Tensor, k: int, softmax: bool) -> Tensor:
+    """k dropout passes over `rows` in one batch: (k, len(rows), C). A test set larger than a chunk goes
+    through in chunks of rows, so memory stays flat in N."""
+    m = len(rows)
+    raw = model(rows.repeat(k, *([1] * (rows.dim() - 1))))
+    if softmax:
+        raw = torch.softmax(_checks.logits(raw, k * m, what="the model"), dim=-1)
+    elif not isinstance(raw, Tensor) or len(raw) != k * m:
+        raise IncompatibleModelError(f"the model returned {_checks.describe(raw)} for {k * m} inputs; "
+                                     "expected one output row per input")
+    return raw.view(k, m, -1)
