@@ -15,8 +15,8 @@ REMEDIES = {
                       "augmentation alone lowers the error on most of ImageNet-C)",
     "blur": "blur augmentation, or AugMix (Hendrycks et al., ICLR 2020: chains of simple augmentations mixed, with a "
             "consistency loss; the usual first step on CIFAR-10-C)",
-    "shift": "random translations (pad-and-crop) in training, and anti-aliased downsampling (Zhang, ICML 2019), "
-             "since strided layers are what make CNNs shift-sensitive",
+    "shift": "random translations (pad-and-crop) in training; in a CNN, anti-aliased downsampling (Zhang, ICML "
+             "2019), since its strided layers are what make it shift-sensitive",
     "rotation": "random rotations in training; Engstrom et al. (ICML 2019) found that training on the worst of a "
                 "few random rotations closes more of the gap than random ones",
     "brightness": "brightness jitter in training, or standardizing each input (per-image mean and std) before the "
