@@ -108,7 +108,7 @@ def test_a_model_fragile_to_brightness_alone_is_found_with_the_closed_form_numbe
     assert r.metric("drop_brightness") == pytest.approx(1 - np.mean(acc[1:]))
     probs = probs_of(model, (x + 0.15).clamp(0, 1))
     assert r.metric("ece_brightness_s3") == pytest.approx(cases.brute_force_ece(probs, y), abs=1e-9)
-    assert r.verdict == "holds" and "Fragile: brightness at severity 3" in r.evidence
+    assert r.verdict == "holds" and "Fragile: at severity 3 or less, brightness takes half" in r.evidence
     assert "brightness: brightness jitter" in r.advice
     shown = r.figures[1].panels[0]["captions"]  # the most confident wrong at severity 3: the brightest dark ones
     wrong = torch.nonzero((y == 0) & (v + 0.15 > 0.5)).flatten()

@@ -160,7 +160,7 @@ class Corruption(Section):
                           f"accuracy under {c} over severities {', '.join(map(str, sev))}", level=cfg.level)
         mean = np.mean(drops, axis=0)
         add_bootstrap(m, "mean_drop", mean[0], mean[1:], "fraction", "the accuracy drop averaged over the "
-                      "corruptions (Hendrycks' relative error, as accuracy)", level=cfg.level)
+                      "corruptions (the numerator of Hendrycks' relative mCE, as accuracy)", level=cfg.level)
         figs = [views.curves_figure(grid, acc, m.view(), names, n=n, chance=chance, level=cfg.level,
                                     fragile_at=cfg.fragile_at)]
         figs += views.examples_figure(s, gallery, show)
@@ -187,8 +187,8 @@ class Corruption(Section):
         ivs = {c: interval(m, f"half_{c}") for c in names}
         fragile = [c for c, iv in ivs.items() if iv is not None and iv[1] <= cfg.fragile_at]
         if fragile:
-            return Verdict("holds", f"{text}. Fragile: {', '.join(fragile)} at severity {cfg.fragile_at:g} or less "
-                                    "takes half of its accuracy above chance.")
+            return Verdict("holds", f"{text}. Fragile: at severity {cfg.fragile_at:g} or less, {', '.join(fragile)} "
+                                    f"take{'s' if len(fragile) == 1 else ''} half of its accuracy above chance.")
         if all(iv is not None and iv[0] > cfg.fragile_at for iv in ivs.values()):
             return Verdict("fails", f"{text}. No corruption halves it by severity {cfg.fragile_at:g}.")
         straddle = [c for c, iv in ivs.items() if iv is None or iv[0] <= cfg.fragile_at]
