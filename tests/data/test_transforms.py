@@ -78,3 +78,18 @@ def test_bad_input_is_a_clear_error():
         T.TransformDistribution(max_shift=1).sample(2)(torch.rand(3, 1, 8, 8))
     with pytest.raises(ConfigError, match="shape"):
         T.shift(torch.rand(3, 1, 8, 8), torch.zeros(2))
+
+
+def test_blur_equals_scipy_gaussian_filter_with_nearest_edges():
+    from scipy.ndimage import gaussian_filter
+
+    x = torch.rand(3, 2, 9, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    for sigma in (0.3, 0.7, (1.2, 0.5), (0.0, 2.0), 3.0):  # 3.0: the kernel is wider than the image
+        pair = (sigma, sigma) if isinstance(sigma, float) else sigma
+        expected = gaussian_filter(x.numpy(), (0, 0, *pair), mode="nearest")
+        torch.testing.assert_close(T.blur(x, sigma), torch.from_numpy(expected), atol=1e-12, rtol=0)
+    flat = torch.full((1, 3, 5, 5), 0.4)
+    torch.testing.assert_close(T.blur(flat, 1.5), flat)  # edges extend outward: a flat image stays flat
+    assert torch.equal(T.blur(x, 0.0), x)
+    with pytest.raises(ConfigError, match="blur sigma"):
+        T.blur(x, -1.0)

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 # The sections register in the order they run and are shown in (the pre-flight checks first).
 from limitlab.audit import preflight  # noqa: F401, I001
 from limitlab.audit import robustness  # noqa: F401
+from limitlab.audit import corruption  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
@@ -36,7 +37,7 @@ from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
 
-SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood")  # the order they run and are shown in
+SECTIONS = ("preflight", "robustness", "corruption", "calibration", "uncertainty", "ood")  # the order they run, shown
 
 
 def section_ids(sections: Sequence[str] | str | None) -> list[str]:

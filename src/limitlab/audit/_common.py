@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 from torch import Tensor
 
-from limitlab.config import Checked, Interval
+from limitlab.config import Checked, Constraint, Interval
 from limitlab.result import Metrics, MetricValues, Verdict
 from limitlab.stats.binomial import proportion
 from limitlab.stats.bootstrap import percentile_interval, resample_weights
@@ -48,7 +48,7 @@ class BootstrapConfig(IntervalConfig):
     num_bootstrap: int = 1000
 
 
-def with_intervals(**constraints: Interval) -> dict:
+def with_intervals(**constraints: Constraint) -> dict:
     """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
     return {**BootstrapConfig.constraints, **constraints}
 

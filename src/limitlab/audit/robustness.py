@@ -41,7 +41,7 @@ from limitlab.audit import checks, masking
 from limitlab.audit._common import (
     BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, shown, untrusted, weights, with_intervals,
 )
-from limitlab.audit.robustness_views import accuracy_figure, counts_table
+from limitlab.audit.robustness_views import accuracy_figure, adversarial_examples, counts_table, example_eps
 from limitlab.audit.subject import subject_of
 from limitlab.audit.sweep import sweep
 from limitlab.config import Each, Interval, check
@@ -114,8 +114,11 @@ class Robustness(Section):
         grid = (0.0, *sorted(cfg.eps_grid), cfg.unbounded_eps)
         clean = s.logits.argmax(1) == s.y
         right = {a: [clean] for a in (("fgsm", "pgd") if gradient else ()) + ("noise", "square")}
+        kept: dict[str, torch.Tensor] = {}  # the PGD inputs of one eps, for the examples
+        shown_at = example_eps(cfg.stated, cfg.small)
         for eps in ctx.progress.track(grid[1:], description="robustness: attacks over eps"):
-            for a, flags in sweep(s, eps, cfg, ctx, gradient=gradient, with_square=eps in cfg.square_at).items():
+            for a, flags in sweep(s, eps, cfg, ctx, gradient=gradient, with_square=eps in cfg.square_at,
+                                  keep=kept if eps == shown_at else None).items():
                 right[a].append(flags)
         hit = {a: torch.stack(v, 1).numpy() for a, v in right.items()}  # (n, k) correct per eps
         worst = np.logical_and.reduce(list(hit.values()))
@@ -152,7 +155,8 @@ class Robustness(Section):
         for name, value in found.items():
             m.add(f"flag_{name}", None if value is None else float(value), "flag", f"1: {masking.FLAGS[name]}")
         ran = [e in cfg.square_at for e in grid]
-        return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran)],
+        return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran),
+                                                    *adversarial_examples(s, kept.get("pgd"), shown_at)],
                            tables=[counts_table(grid, counts, extra, n, s.bounds.span, strength=self.strength(),
                                                 ran=ran)])
 

@@ -1,10 +1,15 @@
-"""The robustness section's figure and table: accuracy per attack over eps, and the counts behind the flags."""
+"""The robustness section's figures and table: accuracy per attack over eps, the counts behind the flags, and
+the most confidently wrong adversarial inputs."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from limitlab import figures
+from limitlab._modelstate import frozen
+from limitlab.audit.examples import Gallery, feature_bars, image_row, picture
+from limitlab.audit.subject import outputs_of
 from limitlab.result import Figure, Table
 from limitlab.stats.binomial import clopper_pearson
 
@@ -39,3 +44,54 @@ def counts_table(grid, counts: dict[str, list[int]], extra: list[int], n: int, s
     return Table("Inputs left correct by each attack", ["eps (fraction of range)", *counts, "fooled by Square only"],
                  rows, caption=f"eps 0 is the clean accuracy; the last row is the whole input box.{unit} "
                                f"{strength}; Square attacks what PGD left correct.")
+
+
+def example_eps(stated: tuple[float, ...], small: float) -> float:
+    """Where the examples are shown: the largest stated eps up to `small` (the rule's eps), else the smallest."""
+    return max((e for e in stated if e <= small), default=min(stated))
+
+
+def adversarial_examples(s, adv: Tensor | None, eps: float, *, k: int = 8) -> list[Figure]:
+    """The `k` most confidently wrong PGD inputs at `eps` (right when clean): original, perturbation and
+    adversarial images, or (at most 6) bar panels of each input's features that moved its decision most."""
+    if adv is None:
+        return []
+    gallery = Gallery(k if s.x.dim() == 4 else min(k, 6))
+    gallery.offer(torch.arange(len(adv)), outputs_of(s.unit, adv, batch=s.batch_size), s.y, adv, "pgd",
+                  s.logits.argmax(1) == s.y)
+    items = gallery.items
+    if not items:
+        return []
+    caption = (f"PGD at eps {eps:g} (L-inf, a fraction of each feature's range): of the inputs right when clean, "
+               "those it made wrong with the highest confidence in the wrong class.")
+    delta = [e.changed - s.u[e.index] for e in items]
+    if s.x.dim() == 4:
+        panels = [image_row("original", [picture(s.u[e.index]) for e in items],
+                            [f"#{e.index}: true {e.label}" for e in items]),
+                  image_row(f"perturbation (+-{eps:g} of the range)", [picture(d, offset=0.5, scale=0.5 / eps)
+                                                                         for d in delta],
+                            [f"mean |change| {float(d.abs().mean()):.3f}" for d in delta], cmap="RdBu_r"),
+                  image_row("adversarial", [picture(e.changed) for e in items],
+                            [f"predicted {e.pred} ({e.confidence:.2f})" for e in items])]
+        caption += (" Inputs are shown in the unit box of the bounds; the perturbation at 0.5 +- its size / (2 eps) "
+                    "(white: unchanged, red: raised, blue: lowered; in colour, grey is unchanged).")
+    else:
+        share = margin_gradients(s, items) * torch.stack(delta)
+        panels = [feature_bars(d, f"#{e.index}: true {e.label}, predicted {e.pred} ({e.confidence:.2f})",
+                               order=share[i].abs()) for i, (e, d) in enumerate(zip(items, delta, strict=True))]
+        caption += (" Each panel: the change of the input's features in units of each feature's range, for the "
+                    "features with the largest first-order share of the flip (gradient of the wrong-minus-true "
+                    "logit at the clean input times the change): L-inf moves almost every feature by eps.")
+    return [Figure("adversarial-examples", f"Most confidently wrong adversarial inputs at eps {eps:g}", panels,
+                   caption=caption)]
+
+
+def margin_gradients(s, items) -> Tensor:
+    """Per example, the gradient of (wrong logit - true logit) at its clean input, in the unit box."""
+    u = torch.stack([s.u[e.index] for e in items]).clone().requires_grad_(True)
+    rows = torch.arange(len(items))
+    with frozen(s.unit), torch.enable_grad():
+        z = s.unit(u)
+        margin = z[rows, [e.pred for e in items]] - z[rows, [e.label for e in items]]
+        (grad,) = torch.autograd.grad(margin.sum(), u)
+    return grad.detach()

@@ -23,10 +23,12 @@ def each(fn, *tensors: Tensor, batch: int) -> Tensor:
     return torch.cat([fn(*(t[i:i + batch] for t in tensors)) for i in range(0, len(tensors[0]), batch)])
 
 
-def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_square: bool) -> dict[str, Tensor]:
+def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_square: bool,
+          keep: dict[str, Tensor] | None = None) -> dict[str, Tensor]:
     """Per attack, which inputs it leaves classified correctly at eps (clean-correct ones only); FGSM and PGD
     only with a `gradient` path; Square (if `with_square`) on what PGD (or, without a gradient, nothing) left
-    correct; without Square, its entry is what the attacks before it left."""
+    correct; without Square, its entry is what the attacks before it left. `keep`, if given, receives PGD's
+    inputs (unit box) under "pgd", for the report's examples: nothing is attacked twice."""
     model, u, y, b = s.unit, s.u, s.y, s.batch_size
     clean = s.logits.argmax(1) == y
     right = lambda adv: clean & (outputs_of(model, adv, batch=b).argmax(1) == y)  # noqa: E731
@@ -34,9 +36,12 @@ def sweep(s: Subject, eps: float, cfg, ctx: Context, *, gradient: bool, with_squ
     out = {"noise": right(each(lambda a: random_sign(a, eps=eps, generator=gen["noise"]), u, batch=b))}
     if gradient:
         out["fgsm"] = right(each(lambda a, t: fgsm(model, a, t, eps=eps), u, y, batch=b))
-        out["pgd"] = right(each(lambda a, t: pgd_restarts(
+        adv = each(lambda a, t: pgd_restarts(
             model, a, t, eps=eps, steps=cfg.pgd_steps, restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
-            generator=gen["pgd"]), u, y, batch=b))
+            generator=gen["pgd"]), u, y, batch=b)
+        out["pgd"] = right(adv)
+        if keep is not None:
+            keep["pgd"] = adv
     alive = out.get("pgd", clean).clone()
     if with_square and alive.any():
         idx = torch.nonzero(alive).flatten()

@@ -15,6 +15,7 @@ tensor of shape (N,) (one per image):
     add_noise(x, std, generator=)   additive Gaussian noise
     brightness(x, delta)            x + delta
     contrast(x, factor)             mean + factor * (x - mean), per image
+    blur(x, sigma)                  Gaussian blur, sigma pixels (one number or (rows, columns))
 
 Random transformations:
 
@@ -42,7 +43,7 @@ from limitlab.errors import ConfigError, DataError
 
 Magnitude = float | Tensor
 
-__all__ = ["BatchTransform", "TransformDistribution", "add_noise", "affine", "brightness", "contrast",
+__all__ = ["BatchTransform", "TransformDistribution", "add_noise", "affine", "blur", "brightness", "contrast",
            "rotate", "scale", "shift"]
 
 
@@ -122,6 +123,27 @@ def contrast(x: Tensor, factor: Magnitude) -> Tensor:
     _check_images(x)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     return mean + _per_image(factor, x, "factor").view(-1, 1, 1, 1) * (x - mean)
+
+
+def blur(x: Tensor, sigma: float | tuple[float, float]) -> Tensor:
+    """Gaussian blur with standard deviation `sigma` pixels (one number, or (rows, columns); 0 leaves an axis).
+
+    As scipy.ndimage.gaussian_filter with mode "nearest" (the border pixels extend outward, so a flat image
+    stays flat): a separable kernel cut at 4 sigma and normalized to sum 1, run per channel."""
+    _check_images(x)
+    out = x
+    for axis, s in enumerate((sigma, sigma) if isinstance(sigma, (int, float)) else sigma):
+        if not s >= 0:
+            raise ConfigError(f"blur sigma={sigma}; expected standard deviations >= 0 (pixels)")
+        radius = int(4 * s + 0.5)
+        if radius == 0:
+            continue
+        t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        k = torch.exp(-0.5 * (t / s) ** 2)
+        kernel = (k / k.sum()).reshape((1, 1, -1, 1) if axis == 0 else (1, 1, 1, -1))
+        pad = (0, 0, radius, radius) if axis == 0 else (radius, radius, 0, 0)
+        out = F.conv2d(F.pad(out, pad, mode="replicate"), kernel.expand(x.shape[1], -1, -1, -1), groups=x.shape[1])
+    return out
 
 
 @dataclass(frozen=True)
