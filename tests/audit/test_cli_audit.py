@@ -122,6 +122,7 @@ def test_spawned_workers_give_the_numbers_of_the_in_process_run(user_files):
     (["--batch-size", "x"], "is not an integer"),
     (["--device", "cuda:0"] if not torch.cuda.is_available() else ["--device", "tpu"], "device="),
     (["--layer", "conv9"], "layer='conv9' is not a module of the model"),
+    (["--set", "robustness.unbounded_eps=0.2"], "unbounded_eps=0.2; expected more than the largest eps"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(user_files, capsys, args, message):
     base = ["audit", "--model", "audit_cli_nets:build", "--data", str(user_files / "te<st>.npz"),

@@ -80,6 +80,8 @@ class RobustnessConfig(BootstrapConfig):
             chosen = list(getattr(self, name) or ())
             check(set(chosen) <= set(self.eps_grid), f"{name}={chosen}; expected values of "
                   f"eps_grid={list(self.eps_grid)}")
+        check(self.unbounded_eps > max(self.eps_grid), f"unbounded_eps={self.unbounded_eps}; expected more than "
+              f"the largest eps of the grid ({max(self.eps_grid)})")
 
     @property
     def stated(self) -> tuple[float, ...]:
@@ -91,8 +93,6 @@ class RobustnessConfig(BootstrapConfig):
     @property
     def square_at(self) -> tuple[float, ...]:
         return tuple(sorted(self.square_eps)) if self.square_eps is not None else self.stated
-        check(self.unbounded_eps > max(self.eps_grid), f"unbounded_eps={self.unbounded_eps}; expected more than "
-              f"the largest eps of the grid ({max(self.eps_grid)})")
 
 
 @register("audit-robustness", chapter=AUDIT_CHAPTER)
