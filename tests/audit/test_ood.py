@@ -2,6 +2,7 @@
 on the same scores; `--ood FILE` and `ood=` end to end, bad files one line; planted: a model confident on one set
 gets that finding (and the advice fits the numbers), one that rejects it does not; the examples are the most
 confident inputs."""
+import copy
 import json
 
 import numpy as np
@@ -191,3 +192,22 @@ def test_your_ood_file_from_python(files):
     report = audit(nn.Sequential(nn.Flatten(), nn.Linear(16, 3)), x, np.arange(60) % 3, bounds=(0.0, 255.0),
                    sections="ood", preset="tiny", ood=str(path / "ood.npz"))
     assert report["ood"].metric("num_yours") == 40 and "auroc_yours" in report["ood"].metrics
+
+
+def test_bn_cnn_is_scored_on_its_normalized_eval_outputs_and_its_examples_are_drawn_in_colour(bn_cnn):
+    x, y = cases.color_images(200, 1)
+    swapped = x.flip(1)  # the colour channels reversed: your own OOD set
+    r = run(bn_cnn, x, y, normalize=(*cases.MEAN, *cases.STD), ood=swapped, settings=ALL)
+    assert bn_cnn.training
+    net = copy.deepcopy(bn_cnn).eval()
+    with torch.no_grad():
+        z_in, z_out = net(cases.normalize(x)).double(), net(cases.normalize(swapped)).double()
+    for suffix, (auroc, fpr, aupr) in by_hand(z_in, z_out).items():
+        assert r.metric(f"auroc_yours{suffix}") == pytest.approx(auroc, abs=1e-6)
+        assert r.metric(f"fpr95_yours{suffix}") == pytest.approx(fpr, abs=1e-12)
+    panel = next(f for f in r.figures if f.id == "examples").panels[0]
+    first = np.array(panel["images"][0])  # your most confidently accepted input, in [0, 1] by the channel bounds
+    score = torch.logsumexp(z_out, 1) - z_out.max(1).values
+    lo, hi = x.amin(dim=(0, 2, 3)).view(3, 1, 1), x.amax(dim=(0, 2, 3)).view(3, 1, 1)
+    expected = ((swapped[int(score.argmin())] - lo) / (hi - lo)).clamp(0, 1).permute(1, 2, 0).numpy()
+    assert first.shape == (32, 32, 3) and np.allclose(first, expected, atol=1e-6)

@@ -182,7 +182,8 @@ class OutOfDistribution(Section):
                 f"{shown(m, f'fpr95_{s}', '.2f')} at 95% TPR (AUROC {shown(m, f'auroc_{s}')}, AUPR-In "
                 f"{shown(m, f'aupr_{s}')})")
         best = best_score(m, s)
-        return text + (f", {LABELS[best]} {shown(m, f'fpr95_{s}_{best}', '.2f')}" if best else "")
+        return text + (f", the best other score ({LABELS[best]}) accepts {shown(m, f'fpr95_{s}_{best}', '.2f')}"
+                       if best else "")
 
     def advise(self, verdict: Verdict, m: MetricValues) -> str:
         return ood_advice(verdict, m, max_fpr=self.config.max_fpr)
