@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from limitlab import calibration as cal
 from limitlab import ood
+from limitlab.errors import ConfigError
 from limitlab.stats import weighted
 
 
@@ -52,3 +53,30 @@ def test_unit_weights_give_the_plain_statistic(data):
     s_in, s_out, _, _ = data
     plain = weighted.auroc(np.ones(80), s_in, np.ones(50), s_out)
     assert plain.shape == (1,) and plain[0] == pytest.approx(ood.auroc(s_in, s_out))
+
+
+@pytest.mark.parametrize("positive", ["in", "out"])
+def test_aupr_is_sklearns_average_precision_with_count_weights(data, positive):
+    s_in, s_out, w_in, w_out = data
+    got = weighted.aupr(w_in, s_in, w_out, s_out, positive=positive)
+    sign = -1.0 if positive == "in" else 1.0  # sklearn ranks the positives by a higher score
+    labels = np.r_[np.ones(80), np.zeros(50)] if positive == "in" else np.r_[np.zeros(80), np.ones(50)]
+    for b in range(5):
+        expected = average_precision_score(labels, sign * np.r_[s_in, s_out], sample_weight=np.r_[w_in[b], w_out[b]])
+        assert got[b] == pytest.approx(expected, abs=1e-12)
+    plain = weighted.aupr(np.ones(80), s_in, np.ones(50), s_out, positive=positive)
+    assert plain[0] == pytest.approx(ood.aupr(s_in, s_out, positive=positive), abs=1e-12)
+
+
+def test_weighted_auroc_is_sklearns_with_sample_weights(data):
+    s_in, s_out, w_in, w_out = data
+    got = weighted.auroc(w_in, s_in, w_out, s_out)
+    for b in range(5):
+        expected = roc_auc_score(np.r_[np.zeros(80), np.ones(50)], np.r_[s_in, s_out],
+                                 sample_weight=np.r_[w_in[b], w_out[b]])
+        assert got[b] == pytest.approx(expected, abs=1e-12)
+
+
+def test_aupr_of_a_bad_positive_is_one_line():
+    with pytest.raises(ConfigError, match="positive='both'; expected 'in'"):
+        weighted.aupr(np.ones(3), np.arange(3.0), np.ones(2), np.arange(2.0), positive="both")

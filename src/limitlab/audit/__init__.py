@@ -1,11 +1,12 @@
 """Audit a user's classifier: the probes run on *their* model and data, as studies, in the report format.
 
-    results = limitlab.audit(model, x, y)                 # or: from limitlab.audit import audit
+    report = limitlab.audit(model, x, y)                  # or: from limitlab.audit import audit
     limitlab audit --model my_pkg.nets:build --weights model.safetensors --data test.npz
 
-Five sections, each a registered `Study` of chapter "audit" (`all_studies(audit=True)`): the
-pre-flight checks first (`audit-preflight`), then `audit-robustness`, `audit-calibration`,
-`audit-uncertainty` and `audit-ood`. Each verdict is a rule over its own measurements, stated in the
+Sections (`SECTIONS`), each a registered `Study` of chapter "audit" (`all_studies(audit=True)`): the
+pre-flight checks first (`audit-preflight`), then the questions about the model, each `audit-<name>`.
+A section that cannot run on the model and data (`Section.missing`: remedies without --train,
+attribution without a convolutional layer) is left out and named in the report. Each verdict is a rule over its own measurements, stated in the
 section's docstring; "holds" means the limitation is present in this model (shown as "found"), and
 "unreliable" that the measurement itself cannot be trusted. The runner runs them like any study
 (configs, `--set robustness.pgd_restarts=5`, presets, provenance), given the model and data through
@@ -32,12 +33,14 @@ from limitlab.audit import corruption  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
+from limitlab.audit import attribution  # noqa: F401
 from limitlab.audit.load import load_model
 from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
 
-SECTIONS = ("preflight", "robustness", "corruption", "calibration", "uncertainty", "ood")  # the order they run, shown
+# the order they run and are shown in
+SECTIONS = ("preflight", "robustness", "corruption", "calibration", "uncertainty", "ood", "attribution")
 
 
 def section_ids(sections: Sequence[str] | str | None) -> list[str]:

@@ -4,6 +4,8 @@ Each takes weights w (B, n) and the per-input values, and returns B statistics; 
 the plain statistic, and with integer w it equals the plain statistic on the inputs repeated w times
 (the tests check that against scikit-learn and `limitlab.calibration`).
 - `auroc`: P(out > in) + P(tie) / 2 (Hanley, McNeil. Radiology 1982: the Mann-Whitney form).
+- `aupr`: average precision (sklearn's step-wise area under the precision-recall curve) with the
+  in-distribution inputs as the positives (Hendrycks, Gimpel's AUPR-In), or the OOD ones ("out").
 - `fpr_at_tpr`: the share of OOD weight at or below the threshold that accepts `tpr` of the in-distribution
   weight (Liang et al. ICLR 2018, as `limitlab.ood.fpr_at_tpr`).
 - `ece`: Guo et al. ICML 2017's top-label ECE with equal-width bins (a bin holds ((m-1)/M, m/M]).
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import sparse
+
+from limitlab.errors import ConfigError
 
 
 def _one_hot(index: np.ndarray, width: int) -> sparse.csr_matrix:
@@ -33,6 +37,24 @@ def auroc(w_in: np.ndarray, s_in: np.ndarray, w_out: np.ndarray, s_out: np.ndarr
     wins = (c_out * (below + 0.5 * c_in)).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return wins / (c_in.sum(axis=1) * c_out.sum(axis=1))
+
+
+def aupr(w_in: np.ndarray, s_in: np.ndarray, w_out: np.ndarray, s_out: np.ndarray, *,
+         positive: str = "in") -> np.ndarray:
+    """Average precision per row of weights; OOD scores are higher. `positive="in"`: the in-distribution inputs
+    are the class to find (ranked by lower score first), "out": the OOD ones (higher score first)."""
+    if positive not in ("in", "out"):
+        raise ConfigError(f"positive={positive!r}; expected 'in' (AUPR-In) or 'out' (AUPR-Out)")
+    if positive == "out":
+        return aupr(w_out, -np.asarray(s_out, np.float64), w_in, -np.asarray(s_in, np.float64))
+    s_in, s_out = np.asarray(s_in, np.float64), np.asarray(s_out, np.float64)
+    values, inverse = np.unique(np.concatenate([s_in, s_out]), return_inverse=True)  # thresholds, most "in" first
+    c_in = _rows(w_in) @ _one_hot(inverse[:len(s_in)], len(values))
+    c_out = _rows(w_out) @ _one_hot(inverse[len(s_in):], len(values))
+    tp, fp = np.cumsum(c_in, axis=1), np.cumsum(c_out, axis=1)  # accepted at or below each threshold
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(c_in > 0, tp / (tp + fp), 0.0)  # only where recall steps up
+        return (c_in * precision).sum(axis=1) / tp[:, -1]
 
 
 def fpr_at_tpr(w_in: np.ndarray, s_in: np.ndarray, w_out: np.ndarray, s_out: np.ndarray, *,
