@@ -34,9 +34,7 @@ class PerturbationCurve:
 
 def _ranks(x: Tensor, attribution: Tensor) -> Tensor:
     """Rank of every element of x (0 = most important), per input, with the shape of x."""
-    if attribution.shape == x.shape:
-        flat = attribution.flatten(1)
-    elif x.dim() >= 3 and attribution.shape == (x.shape[0], *x.shape[2:]):
+    if attribution.shape == x.shape or (x.dim() >= 3 and attribution.shape == (x.shape[0], *x.shape[2:])):
         flat = attribution.flatten(1)
     else:
         raise DataError(f"attribution has shape {tuple(attribution.shape)}; expected x's shape {tuple(x.shape)} "

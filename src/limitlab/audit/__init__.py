@@ -26,11 +26,13 @@ import torch
 from torch import Tensor, nn
 
 # The sections register in the order they run and are shown in (the pre-flight checks first).
-from limitlab.audit import preflight  # noqa: F401, I001
+# isort: off
+from limitlab.audit import preflight  # noqa: F401
 from limitlab.audit import robustness  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood  # noqa: F401
+# isort: on
 from limitlab.audit.load import load_model
 from limitlab.audit.subject import Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError

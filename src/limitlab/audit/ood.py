@@ -26,7 +26,15 @@ import torch
 
 from limitlab import figures
 from limitlab.audit._common import (
-    BootstrapConfig, Section, add_bootstrap, add_trust, interval, shown, untrusted, weights, with_intervals,
+    BootstrapConfig,
+    Section,
+    add_bootstrap,
+    add_trust,
+    interval,
+    shown,
+    untrusted,
+    weights,
+    with_intervals,
 )
 from limitlab.audit.outputs import to_logits
 from limitlab.audit.subject import outputs_of, subject_of

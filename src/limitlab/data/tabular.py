@@ -42,7 +42,7 @@ def inject_missing(x: np.ndarray, *, rate: float, mechanism: Literal["mcar", "mn
     if x.ndim != 2 or np.isnan(x).any():
         raise DataError(f"x has shape {x.shape} and {int(np.isnan(x).sum())} NaNs; expected a complete N x D table")
     n = len(x)
-    k = int(round(rate * n))
+    k = round(rate * n)
     ranks = x.argsort(axis=0, kind="stable").argsort(axis=0) + 1.0  # 1..n within each column
     for j in range(x.shape[1]):  # a loop over columns (tens), not samples
         p = None if mechanism == "mcar" else ranks[:, j] / ranks[:, j].sum()

@@ -74,7 +74,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
 
     def decide(event: str, args: tuple) -> None:
         if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            path, mode, flags = (*args, None, None, None)[:3]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & WRITE_FLAGS)
             check(event, path, not writes)
@@ -101,7 +101,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
     def hook(event: str, args: tuple) -> None:
         try:
             decide(event, args)
-        except BaseException:  # a path the checks cannot even read (bad type, embedded NUL ...): refused too
+        except BaseException:  # noqa: BLE001  (a path the checks cannot even read, bad type, NUL ...: refused too)
             refuse(event)
 
     sys.addaudithook(hook)
@@ -116,10 +116,10 @@ def run(code: str) -> None:
         if exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0):
             exit_now(0)
         name = "SystemExit"
-    except BaseException as exc:  # anything the program raised is its result, to be named
+    except BaseException as exc:  # noqa: BLE001  (anything the program raised is its result, to be named)
         try:
             name = type(exc).__name__
-        except BaseException:  # a hostile metaclass: still an error
+        except BaseException:  # noqa: BLE001  (a hostile metaclass: still an error)
             name = "BaseException"
     else:
         exit_now(0)

@@ -111,7 +111,7 @@ class Batch:
                 del sys.modules[name]  # so that `import ctypes` is an import the tripwire sees
             os.write(ready, b"R")
             os.close(ready)
-        except BaseException as exc:  # whatever failed, the program must not run: say why and leave
+        except BaseException as exc:  # noqa: BLE001  (whatever failed, the program must not run: say why, leave)
             try:
                 os.write(ready, b"F" + f"{type(exc).__name__}: {exc}".encode(errors="replace")[:500])
             finally:

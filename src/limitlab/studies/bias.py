@@ -80,7 +80,7 @@ class Bias(Study[BiasConfig]):
         cfg, data = self.config, digits()
         n = len(data.train)
         in_b = np.zeros(n, dtype=bool)
-        in_b[ctx.rng("groups", seed, mix).choice(n, size=int(round((1 - mix) * n)), replace=False)] = True
+        in_b[ctx.rng("groups", seed, mix).choice(n, size=round((1 - mix) * n), replace=False)] = True
         mask = torch.from_numpy(in_b)
         x = torch.where(mask.view(-1, 1, 1, 1), second_style(data.train.x, cfg.style), data.train.x)
         index, weight = np.arange(n), None

@@ -41,10 +41,10 @@ from limitlab import figures
 from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset
+from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ranker import RankTransformer
-from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt,
-                             standard_error)
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt, standard_error
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "transformer")

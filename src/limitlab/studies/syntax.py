@@ -42,10 +42,10 @@ from limitlab.data.program_runs import STATUSES, measured, outcome_row, run_all
 from limitlab.data.pycheck import static_checks
 from limitlab.data.pycode import real_programs, trim
 from limitlab.data.stdlib_source import stdlib_corpus
+from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig
 from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
-from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt,
-                             standard_error)
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt, standard_error
 from limitlab.study import Study, register
 
 MEASURES = {"context": "lines that parse in context", "tokenize": "lines that tokenize alone",
