@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 from torch import Tensor
 
-from limitlab.config import Checked, Interval
+from limitlab.config import Checked, Constraint, Interval
 from limitlab.result import Metrics, MetricValues, Verdict
 from limitlab.stats.binomial import proportion
 from limitlab.stats.bootstrap import percentile_interval, resample_weights
@@ -42,7 +42,7 @@ class BootstrapConfig(IntervalConfig):
     num_bootstrap: int = 1000
 
 
-def with_intervals(**constraints: Interval) -> dict:
+def with_intervals(**constraints: Constraint) -> dict[str, Constraint]:
     """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
     return {**BootstrapConfig.constraints, **constraints}
 
@@ -75,7 +75,10 @@ def weights(n: int, *, num: int, rng: np.random.Generator) -> np.ndarray:
 
 def interval(m: MetricValues, name: str) -> tuple[float, float] | None:
     metric = m.metric(name)
-    return tuple(metric.interval) if metric is not None and metric.interval else None
+    if metric is None or not metric.interval:
+        return None
+    lo, hi = metric.interval  # [lo, hi], as `Metrics.add` stores it
+    return lo, hi
 
 
 def compare(m: MetricValues, name: str, threshold: float) -> bool | None:

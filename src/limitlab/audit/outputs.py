@@ -68,6 +68,9 @@ def to_logits(out: Tensor, kind: OutputKind) -> Tensor:
 class Adapted(nn.Module):
     """raw x -> logits: the declared normalization, the user's model, its outputs as logits."""
 
+    mean: Tensor  # buffers, registered when a normalization is declared
+    std: Tensor
+
     def __init__(self, model: nn.Module, kind: OutputKind, normalize: tuple[Tensor, Tensor] | None,
                  shape: tuple[int, ...]) -> None:
         super().__init__()
@@ -88,6 +91,9 @@ class Adapted(nn.Module):
 class FromUnit(nn.Module):
     """u in the unit box -> inner(lo + u * (hi - lo)): attacks in [0, 1] bounds are then per-value
     fractions of each feature's (or channel's) own range."""
+
+    lo: Tensor  # buffers
+    span: Tensor
 
     def __init__(self, inner: nn.Module, lo: Tensor, hi: Tensor) -> None:
         super().__init__()

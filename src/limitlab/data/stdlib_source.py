@@ -48,7 +48,9 @@ def stdlib_corpus(*, max_chars: int = 150_000, min_file_chars: int = 2_000, max_
     if not paths:
         raise DataError(f"no .py files in {root}; the standard library sources are needed "
                         "(install the Python source files, e.g. the python3-dev/-full package)")
-    texts, names, total, seen = [], [], 0, 0  # total: length of the joined text so far
+    texts: list[str] = []
+    names: list[str] = []
+    total, seen = 0, 0  # total: length of the joined text so far
     for path in paths:
         try:
             text = path.read_bytes().decode("ascii")

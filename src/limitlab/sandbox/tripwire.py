@@ -19,6 +19,10 @@ import builtins
 import os
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing into the process that runs the program
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 BLOCKED_MARK = b"\n\0limitlab-sandbox blocked: "
 ERROR_MARK = b"\n\0limitlab-sandbox error: "
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -51,7 +55,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
     sep, own_pid, path_types = os.sep, os.getpid(), (str, bytes, os.PathLike)
     write_roots, read_roots = (box, *writable), (box, *writable, *readable)
 
-    def refuse(what: str) -> None:
+    def refuse(what: str) -> NoReturn:
         try:
             write(2, BLOCKED_MARK + what.encode("utf-8", "replace")[:200] + b"\n")
         finally:
