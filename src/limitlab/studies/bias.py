@@ -96,8 +96,9 @@ class Bias(Study[BiasConfig]):
             config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
                                max_steps=cfg.steps, eval_train=False))
         test = data.test
-        return tuple((predict_logits(model, x).argmax(1) == test.y).double()
-                     for x in (test.x, second_style(test.x, cfg.style)))
+        a, b = ((predict_logits(model, x).argmax(1) == test.y).double()
+                for x in (test.x, second_style(test.x, cfg.style)))
+        return a, b
 
     def run(self, ctx: Context) -> Result:
         cfg = self.config
