@@ -1,9 +1,10 @@
-# `make run` and `make test` set everything up from scratch in .venv (torch pinned to the CPU build).
+# `make run` and `make test` set everything up from scratch in .venv (torch pinned to the CPU build);
+# `make test` lints first (`make lint`).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run lint test bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,11 +18,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/limitlab run
 
-test: $(STAMP)
+# The linters' config is in pyproject.toml ([tool.ruff], [tool.mypy]: src/limitlab).
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy
+
+test: $(STAMP) lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

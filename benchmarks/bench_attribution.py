@@ -10,13 +10,11 @@
 """
 from __future__ import annotations
 
-
 import torch
 
 from limitlab import attribution
 from limitlab.models import build
 from limitlab.timing import best_time as best_of
-
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ from limitlab.studies.backprop import finite_differences
 from limitlab.timing import best_time as best
 
 
-
 def engine_times(net: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     forward = best(lambda: softmax_cross_entropy(net(Tensor(x, requires_grad=False)), y))
 

@@ -11,7 +11,6 @@ The transformations (one bilinear resampling per copy) cost a fraction of the ne
 """
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 
@@ -31,6 +30,18 @@ def floor(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
         torch.autograd.grad(F.cross_entropy(model(xs), y, reduction="sum"), xs)
 
 
+def row(model: torch.nn.Module, dist: TransformDistribution, n: int, samples: int) -> str:
+    """One line: EOT-PGD and PGD on `n` random inputs, each over its floor."""
+    kw = dict(eps=0.3, step_size=0.03, steps=STEPS, targeted=True)
+    x, y = torch.rand(n, 1, 8, 8), torch.randint(0, 10, (n,))
+    t_eot = best_of(lambda: eot_pgd(model, x, y, transform=dist, samples=samples,
+                                    generator=torch.Generator().manual_seed(0), **kw))
+    t_floor = best_of(lambda: floor(model, x.repeat(samples, 1, 1, 1), y.repeat(samples)))
+    t_pgd, t_pfloor = best_of(lambda: pgd(model, x, y, **kw)), best_of(lambda: floor(model, x, y))
+    return (f"N={n:4d} samples={samples:3d}: EOT {t_eot * 1e3:7.1f} ms = x{t_eot / t_floor:.2f} its floor; "
+            f"PGD {t_pgd * 1e3:6.1f} ms = x{t_pgd / t_pfloor:.2f} its floor; EOT / PGD = x{t_eot / t_pgd:.1f}")
+
+
 def main() -> None:
     torch.manual_seed(0)
     model = build("cnn").eval()
@@ -38,16 +49,9 @@ def main() -> None:
         p.requires_grad_(False)
     dist = TransformDistribution(max_shift=0.5, max_rotation=10.0, scale_range=(0.95, 1.05), noise_std=0.05,
                                  max_brightness=0.1, contrast_range=(0.9, 1.1))
-    kw = dict(eps=0.3, step_size=0.03, steps=STEPS, targeted=True)
     print(f"EOT-PGD and PGD over their floors ({STEPS} steps, zoo CNN, torch threads={torch.get_num_threads()})")
     for n, samples in ((100, 12), (100, 1), (10, 32)):
-        x, y = torch.rand(n, 1, 8, 8), torch.randint(0, 10, (n,))
-        t_eot = best_of(lambda: eot_pgd(model, x, y, transform=dist, samples=samples,
-                                        generator=torch.Generator().manual_seed(0), **kw))
-        t_floor = best_of(lambda: floor(model, x.repeat(samples, 1, 1, 1), y.repeat(samples)))
-        t_pgd, t_pfloor = best_of(lambda: pgd(model, x, y, **kw)), best_of(lambda: floor(model, x, y))
-        print(f"N={n:4d} samples={samples:3d}: EOT {t_eot * 1e3:7.1f} ms = x{t_eot / t_floor:.2f} its floor; "
-              f"PGD {t_pgd * 1e3:6.1f} ms = x{t_pgd / t_pfloor:.2f} its floor; EOT / PGD = x{t_eot / t_pgd:.1f}")
+        print(row(model, dist, n, samples))
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ CASES = [
     ([*RUN, "--set", "eps_grid=a,b"], None, ["eps_grid item='a' is not a valid float", "expected tuple[float, ...]"]),
     ([*RUN, "--set", "num_test=3.5"], None, ["num_test='3.5' is not a valid int"]),
     ([*RUN, "--set", "adv_train=maybe"], None, ["adv_train='maybe' is not a valid bool"]),
+    (["run", "eot", "--preset", "tiny", "--set", "scale_range=0.9,1,1.2"], None,
+     ["scale_range=[0.9, 1.0, 1.2]", "expected two values"]),  # was a ValueError traceback
     ([*RUN, "--set", "calibration.bins=3"], None, ["names study 'calibration', which is not selected"]),
     ([*RUN, "--set", "nosuch.x=3"], None, ["names study 'nosuch'"]),
     (["run", "adversarial", "--preset", "huge"], None, ["unknown preset 'huge'", "valid presets: default"]),

@@ -20,7 +20,13 @@ from torch import nn
 from limitlab import attacks, attribution, calibration, gradients, ood, uncertainty
 from limitlab.data.transforms import TransformDistribution
 from limitlab.errors import (
-    ConfigError, ConfigTypeError, DataError, DataTypeError, IncompatibleModelError, LimitlabError, NotFittedError,
+    ConfigError,
+    ConfigTypeError,
+    DataError,
+    DataTypeError,
+    IncompatibleModelError,
+    LimitlabError,
+    NotFittedError,
 )
 from limitlab.models import predict, predict_logits
 from tests.helpers import linear_model, small_cnn

@@ -49,7 +49,8 @@ def test_resume_skips_finished_studies(run_dir, monkeypatch):
         raise AssertionError("a finished study was run again")
 
     monkeypatch.setattr(Adversarial, "run", boom)
-    assert main(["run", "adversarial", "--preset", "tiny", "--out", str(run_dir), "--resume", "--jobs", "1", *FAST]) == 0
+    args = ["run", "adversarial", "--preset", "tiny", "--out", str(run_dir), "--resume", "--jobs", "1", *FAST]
+    assert main(args) == 0
 
 
 @pytest.mark.parametrize("argv, message", [

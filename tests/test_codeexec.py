@@ -13,8 +13,15 @@ from pathlib import Path
 import pytest
 
 from limitlab import codeexec
-from limitlab.codeexec import (STATUSES, Outcome, SandboxUnavailableError, judge, run_programs, sandbox_available,
-                               sandbox_layers)
+from limitlab.codeexec import (
+    STATUSES,
+    Outcome,
+    SandboxUnavailableError,
+    judge,
+    run_programs,
+    sandbox_available,
+    sandbox_layers,
+)
 from limitlab.errors import ConfigError
 from limitlab.sandbox.tripwire import BLOCKED_MARK, ERROR_MARK
 

@@ -123,9 +123,10 @@ def integer(name: str, value: object, *, low: int = 1, high: int | None = None) 
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ConfigTypeError(f"{name}={shown(value)} ({type(value).__name__}); expected an integer "
                               f"{_range(low, high, False, False)}")
-    if value < low or (high is not None and value > high):
+    number = int(value)
+    if number < low or (high is not None and number > high):
         raise ConfigError(f"{name}={value!r}; expected an integer {_range(low, high, False, False)}")
-    return int(value)
+    return number
 
 
 def number(name: str, value: object, *, low: float | None = None, high: float | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from limitlab.result import Figure, to_plain
 
-__all__ = ["Figure", "series", "lines", "bars", "hist", "images", "matrix"]
+__all__ = ["Figure", "bars", "hist", "images", "lines", "matrix", "series"]
 
 
 def series(label: str, x: Any, y: Any, *, lo: Any = None, hi: Any = None, style: str = "line+points",

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import limitlab
-import limitlab.audit  # noqa: F401  (registers the audit sections, which a spawned worker must find)
-import limitlab.studies  # noqa: F401  (registers the studies)
+import limitlab.audit  # registers the audit sections, which a spawned worker must find
+import limitlab.studies  # registers the studies
 from limitlab import execute, rundir
 from limitlab.cache import ModelCache
 from limitlab.config import as_dict, field_types

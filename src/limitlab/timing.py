@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-T = TypeVar("T")
-
 import torch
 from torch import Tensor, nn
+
+T = TypeVar("T")
 
 
 def best_time(fn: Callable[[], object], repeats: int = 5, *, warmup: bool = True) -> float:

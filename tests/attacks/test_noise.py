@@ -43,3 +43,12 @@ def test_per_feature_bounds_clip_each_feature():
     out = random_sign(x, eps=3.0, bounds=(torch.tensor([0.0, 9.0]), torch.tensor([1.0, 12.0])),
                       generator=torch.Generator().manual_seed(0))
     assert set(out[:, 0].tolist()) == {0.0, 1.0} and set(out[:, 1].tolist()) == {9.0, 12.0}
+
+
+def test_a_number_beside_a_tensor_bound_clips_too():
+    # Regression: torch.clamp takes two numbers or two tensors, so (0.0, tensor) used to raise a TypeError.
+    x = torch.tensor([[0.0, 10.0]] * 50)
+    out = random_sign(x, eps=3.0, bounds=(0.0, torch.tensor([1.0, 12.0])), generator=torch.Generator().manual_seed(0))
+    assert set(out[:, 0].tolist()) == {0.0, 1.0} and set(out[:, 1].tolist()) == {7.0, 12.0}
+    out = random_l2(x, eps=3.0, bounds=(torch.tensor([-1.0, 9.0]), 11.0), generator=torch.Generator().manual_seed(0))
+    assert float(out[:, 0].min()) >= -1 and float(out[:, 1].min()) >= 9 and float(out.max()) <= 11

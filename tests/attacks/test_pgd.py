@@ -65,8 +65,10 @@ def test_model_mode_and_flags_are_restored(batch):
 def test_same_generator_gives_the_same_random_start(batch):
     x, y = batch
     model = small_cnn()
-    a = pgd(model, x, y, eps=0.1, step_size=0.02, steps=2, random_start=True, generator=torch.Generator().manual_seed(5))
-    b = pgd(model, x, y, eps=0.1, step_size=0.02, steps=2, random_start=True, generator=torch.Generator().manual_seed(5))
+    a = pgd(model, x, y, eps=0.1, step_size=0.02, steps=2, random_start=True,
+            generator=torch.Generator().manual_seed(5))
+    b = pgd(model, x, y, eps=0.1, step_size=0.02, steps=2, random_start=True,
+            generator=torch.Generator().manual_seed(5))
     assert torch.equal(a, b)
 
 

@@ -2,8 +2,15 @@
 import numpy as np
 import pytest
 
-from limitlab.data.dynamics import (Oscillators, acceleration, fit_system, random_system, regress_params, simulate,
-                                    trajectory)
+from limitlab.data.dynamics import (
+    Oscillators,
+    acceleration,
+    fit_system,
+    random_system,
+    regress_params,
+    simulate,
+    trajectory,
+)
 from limitlab.errors import ConfigError, DataError
 
 

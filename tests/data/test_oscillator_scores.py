@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 from limitlab.data.dynamics import Oscillators
-from limitlab.data.oscillator_scores import (named_params, param_errors, param_rows, param_table, tracking_error,
-                                           tracking_time)
+from limitlab.data.oscillator_scores import (
+    named_params,
+    param_errors,
+    param_rows,
+    param_table,
+    tracking_error,
+    tracking_time,
+)
 
 
 def test_param_errors_by_hand():

@@ -5,8 +5,7 @@ import torch
 from torch import nn
 
 from limitlab.errors import IncompatibleModelError
-from limitlab.gradients import (gradient_bound, layer_factors, layer_gradient_norms, saved_tensor_bytes,
-                                spectral_norms)
+from limitlab.gradients import gradient_bound, layer_factors, layer_gradient_norms, saved_tensor_bytes, spectral_norms
 from limitlab.models import build
 
 

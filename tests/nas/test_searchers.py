@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from limitlab.errors import ConfigError
-from limitlab.nas import Controller, DECISIONS, SearchTrace, random_search, reinforce_search, tpe_search
+from limitlab.nas import DECISIONS, Controller, SearchTrace, random_search, reinforce_search, tpe_search
 
 
 def toy(choices):

@@ -26,12 +26,23 @@ def _check(x: Tensor, eps: float) -> None:
         raise ConfigError(f"eps={eps}; expected a number >= 0")
 
 
+def _clip(x: Tensor, bounds: tuple[Bound, Bound]) -> Tensor:
+    """x clipped to `bounds`. torch.clamp takes two numbers or two tensors, so a number beside a tensor bound
+    becomes a tensor of x's dtype and device."""
+    lo, hi = bounds
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        lo_t = lo if isinstance(lo, Tensor) else torch.tensor(lo, dtype=x.dtype, device=x.device)
+        hi_t = hi if isinstance(hi, Tensor) else torch.tensor(hi, dtype=x.dtype, device=x.device)
+        return torch.clamp(x, lo_t, hi_t)
+    return torch.clamp(x, lo, hi)
+
+
 def random_sign(x: Tensor, *, eps: float, bounds: tuple[Bound, Bound] = (0.0, 1.0),
                 generator: torch.Generator | None = None) -> Tensor:
     """x + eps * s with s uniform in {-1, +1} per pixel, clipped to `bounds`."""
     _check(x, eps)
     sign = torch.randint(0, 2, x.shape, generator=generator).to(device=x.device, dtype=x.dtype) * 2 - 1
-    return torch.clamp(x + eps * sign, *bounds)
+    return _clip(x + eps * sign, bounds)
 
 
 def random_l2(x: Tensor, *, eps: float, bounds: tuple[Bound, Bound] = (0.0, 1.0),
@@ -40,4 +51,4 @@ def random_l2(x: Tensor, *, eps: float, bounds: tuple[Bound, Bound] = (0.0, 1.0)
     _check(x, eps)
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     unit = noise / noise.flatten(1).norm(dim=1).view(-1, *([1] * (x.dim() - 1)))
-    return torch.clamp(x + eps * unit, *bounds)
+    return _clip(x + eps * unit, bounds)

@@ -18,7 +18,14 @@ from torch import Tensor, nn
 from limitlab import _checks
 from limitlab._modelstate import frozen
 from limitlab.attacks._common import (
-    GradFn, check_inputs, check_norm, clip_to_bounds, l2_normalize, loss_gradient, project, sample_ball,
+    GradFn,
+    check_inputs,
+    check_norm,
+    clip_to_bounds,
+    l2_normalize,
+    loss_gradient,
+    project,
+    sample_ball,
 )
 from limitlab.errors import ConfigError, ConfigTypeError
 

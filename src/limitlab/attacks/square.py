@@ -44,7 +44,8 @@ def margin(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
 
 def _as_chw(shape: torch.Size) -> tuple[int, int, int]:
     if len(shape) == 3:
-        return tuple(shape)
+        c, h, w = shape
+        return c, h, w
     if len(shape) == 2:
         return (1, *shape)
     return 1, 1, math.prod(shape)

@@ -57,7 +57,7 @@ def sweep(model: nn.Module, x: Tensor, y: Tensor, *, eps_grid: Sequence[float], 
           generator: Callable[[str, float], torch.Generator | None] = lambda name, eps: None) -> dict[str, list[float]]:
     """Accuracy under every attack of `ATTACKS` at every eps of `eps_grid`; `generator(attack, eps)` gives each
     (attack, eps) its own random stream (random starts, noise)."""
-    out = {}
+    out: dict[str, list[float]] = {}
     for name in ATTACKS:
         out[name] = []
         for eps in eps_grid:

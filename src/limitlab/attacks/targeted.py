@@ -75,11 +75,15 @@ class TargetedSweep:
         return next((e for i, e in enumerate(self.eps) if self.hardest(i)[0] - level > self.hardest(i)[1]), None)
 
 
+def _at_eps(attack: Callable[[nn.Module, Tensor, Tensor, float], Tensor], eps: float) -> Attack:
+    """`attack` with its eps fixed: (model, x, target) -> x_adv."""
+    return lambda model, x, target: attack(model, x, target, eps)
+
+
 def targeted_sweep(model: nn.Module, x: Tensor, y: Tensor, *, attack: Callable[[nn.Module, Tensor, Tensor, float],
                    Tensor], eps_grid: list[float], num_classes: int) -> TargetedSweep:
     """`targeted_success` at every eps of `eps_grid`; `attack(model, x, target, eps) -> x_adv`."""
-    mats = [targeted_success(model, x, y, num_classes=num_classes, attack=lambda mod, xs, t, e=e: attack(mod, xs, t, e))
-            for e in eps_grid]
+    mats = [targeted_success(model, x, y, num_classes=num_classes, attack=_at_eps(attack, e)) for e in eps_grid]
     counts = [int((y != t).sum()) for t in range(num_classes)]
     # Input i of class c towards target t counts once, with weight 1 / (inputs of class c): weigh rows by class size.
     size = torch.bincount(y, minlength=num_classes).double()

@@ -26,9 +26,9 @@ from limitlab.errors import IncompatibleModelError
 
 
 @contextlib.contextmanager
-def recording(layer: nn.Module) -> Iterator[list[Tensor]]:
-    """Record `layer`'s outputs during the block; the hook is removed on exit, even by an exception."""
-    outputs: list[Tensor] = []
+def recording(layer: nn.Module) -> Iterator[list[object]]:
+    """Record `layer`'s outputs, tensors or not, during the block; the hook is removed on exit, even by an exception."""
+    outputs: list[object] = []
 
     def hook(module: nn.Module, inputs: tuple, output: object) -> Tensor | None:
         outputs.append(output)

@@ -34,9 +34,7 @@ class PerturbationCurve:
 
 def _ranks(x: Tensor, attribution: Tensor) -> Tensor:
     """Rank of every element of x (0 = most important), per input, with the shape of x."""
-    if attribution.shape == x.shape:
-        flat = attribution.flatten(1)
-    elif x.dim() >= 3 and attribution.shape == (x.shape[0], *x.shape[2:]):
+    if attribution.shape == x.shape or (x.dim() >= 3 and attribution.shape == (x.shape[0], *x.shape[2:])):
         flat = attribution.flatten(1)
     else:
         raise DataError(f"attribution has shape {tuple(attribution.shape)}; expected x's shape {tuple(x.shape)} "
@@ -44,7 +42,8 @@ def _ranks(x: Tensor, attribution: Tensor) -> Tensor:
     if not torch.isfinite(flat).all():
         raise DataError("attribution contains NaN or Inf; expected finite scores (check the map's computation)")
     order = flat.argsort(dim=1, descending=True, stable=True)
-    ranks = torch.empty_like(order).scatter_(1, order, torch.arange(flat.shape[1], device=order.device).expand_as(order))
+    positions = torch.arange(flat.shape[1], device=order.device).expand_as(order)
+    ranks = torch.empty_like(order).scatter_(1, order, positions)
     ranks = ranks.view(attribution.shape)
     return ranks.unsqueeze(1).expand_as(x) if ranks.shape != x.shape else ranks
 

@@ -4,13 +4,14 @@
     limitlab audit --model my_pkg.nets:build --weights model.safetensors --data test.npz
 
 Sections (`SECTIONS`), each a registered `Study` of chapter "audit" (`all_studies(audit=True)`): the
-pre-flight checks first (`audit-preflight`), then the questions about the model, each `audit-<name>`.
-A section that cannot run on the model and data (`Section.missing`: remedies without --train,
-attribution without a convolutional layer) is left out and named in the report. Each verdict is a rule over its own measurements, stated in the
-section's docstring; "holds" means the limitation is present in this model (shown as "found"), and
-"unreliable" that the measurement itself cannot be trusted. The runner runs them like any study
-(configs, `--set robustness.pgd_restarts=5`, presets, provenance), given the model and data through
-`ctx.subject`. Every probe leaves the model as it found it, and the same seed gives the same numbers.
+pre-flight checks first (`audit-preflight`), then the questions about the model, each `audit-<name>`. A
+section that cannot run on the model and data (`Section.missing`: remedies without --train, attribution
+without a convolutional layer) is left out and named in the report. Each verdict is a rule over its own
+measurements, stated in the section's docstring; "holds" means the limitation is present in this model
+(shown as "found"), and "unreliable" that the measurement itself cannot be trusted. The runner runs them
+like any study (configs, `--set robustness.pgd_restarts=5`, presets, provenance), given the model and
+data through `ctx.subject`. Every probe leaves the model as it found it, and the same seed gives the
+same numbers.
 """
 from __future__ import annotations
 
@@ -27,13 +28,15 @@ import torch
 from torch import Tensor, nn
 
 # The sections register in the order they run and are shown in (the pre-flight checks first).
-from limitlab.audit import preflight  # noqa: F401, I001
+# isort: off
+from limitlab.audit import preflight  # noqa: F401
 from limitlab.audit import robustness  # noqa: F401
 from limitlab.audit import corruption  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
 from limitlab.audit import attribution  # noqa: F401
+# isort: on
 from limitlab.audit.load import load_model
 from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject

@@ -48,7 +48,7 @@ class BootstrapConfig(IntervalConfig):
     num_bootstrap: int = 1000
 
 
-def with_intervals(**constraints: Constraint) -> dict:
+def with_intervals(**constraints: Constraint) -> dict[str, Constraint]:
     """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
     return {**BootstrapConfig.constraints, **constraints}
 
@@ -81,7 +81,10 @@ def weights(n: int, *, num: int, rng: np.random.Generator) -> np.ndarray:
 
 def interval(m: MetricValues, name: str) -> tuple[float, float] | None:
     metric = m.metric(name)
-    return tuple(metric.interval) if metric is not None and metric.interval else None
+    if metric is None or not metric.interval:
+        return None
+    lo, hi = metric.interval  # [lo, hi], as `Metrics.add` stores it
+    return lo, hi
 
 
 def compare(m: MetricValues, name: str, threshold: float) -> bool | None:

@@ -12,6 +12,7 @@ applies that itself and attacks x in raw units, as ART's `preprocessing=(mean, s
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,14 +88,15 @@ def resolve(x: Tensor, given: tuple[float, float] | str | Path | None) -> Bounds
     shape = tuple(x.shape[1:])
     if given is None:
         return infer(x)
-    if isinstance(given, (str, Path)) and not (isinstance(given, str) and parse_pair(given)):
+    text_pair = parse_pair(given) if isinstance(given, str) else None  # "LO,HI"; other text names a file
+    if isinstance(given, Path) or (isinstance(given, str) and not text_pair):
         path = Path(given)
         lo_a, hi_a = _read_file(path)
         lo, hi = _shaped(lo_a, shape, str(path)), _shaped(hi_a, shape, str(path))
         kind = "per channel" if lo_a.ndim == 1 and len(shape) == 3 and len(lo_a) == shape[0] else "per feature"
         source = f"given {kind} ({path.name})"
     else:
-        pair = parse_pair(given) if isinstance(given, str) else tuple(float(v) for v in given)
+        pair = text_pair or tuple(float(v) for v in given)
         lo, hi = torch.full(shape, pair[0]), torch.full(shape, pair[1])
         source = "given"
     if bool((lo > hi).any()) or not bool((lo < hi).any()):
@@ -122,7 +124,7 @@ def infer(x: Tensor) -> Bounds:
     return Bounds(lo.expand(shape).clone(), hi.expand(shape).clone(), f"inferred {kind} from the data (min, max)")
 
 
-def parse_normalize(text: str | tuple | None, num_channels: int) -> tuple[Tensor, Tensor] | None:
+def parse_normalize(text: str | Sequence[float] | None, num_channels: int) -> tuple[Tensor, Tensor] | None:
     """`"m1,..,mC,s1,..,sC"` (or one mean and one std) -> per-channel (mean, std), each (C,)."""
     if text is None:
         return None

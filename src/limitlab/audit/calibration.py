@@ -116,7 +116,7 @@ class Calibration(Section):
         t = m["temperature"]
         side = "" if t is None else " (over-confident)" if t > 1 else " (under-confident)"
         helps = None if gain_iv is None else gain_iv[0] > 0
-        floor = (m.metric("ece").noise if m.metric("ece") else None) or 0.0
+        floor = (ece.noise if (ece := m.metric("ece")) else None) or 0.0
         text = (f"Held-out ECE {shown(m, 'ece')} (noise floor {floor:.3f}) -> {shown(m, 'ece_ts')} "
                 f"after temperature scaling with T = {shown(m, 'temperature', '.2f')}{side}; NLL {shown(m, 'nll')} -> "
                 f"{shown(m, 'nll_ts')}; accuracy {shown(m, 'acc', '.1%')} on {int(m['num_held_out'] or 0)} inputs"

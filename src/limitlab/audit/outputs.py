@@ -70,6 +70,9 @@ class Adapted(nn.Module):
     live on another device (cuda): each batch goes there and its outputs come back to the inputs' device,
     through autograd, so the probes' own arithmetic stays where their tensors are."""
 
+    mean: Tensor  # buffers, registered when a normalization is declared
+    std: Tensor
+
     def __init__(self, model: nn.Module, kind: OutputKind, normalize: tuple[Tensor, Tensor] | None,
                  shape: tuple[int, ...], device: torch.device | None = None) -> None:
         super().__init__()
@@ -94,6 +97,9 @@ class Adapted(nn.Module):
 class FromUnit(nn.Module):
     """u in the unit box -> inner(lo + u * (hi - lo)): attacks in [0, 1] bounds are then per-value
     fractions of each feature's (or channel's) own range."""
+
+    lo: Tensor  # buffers
+    span: Tensor
 
     def __init__(self, inner: nn.Module, lo: Tensor, hi: Tensor) -> None:
         super().__init__()

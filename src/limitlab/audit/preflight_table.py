@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from limitlab.audit._common import interval
 from limitlab.audit.checks import SAMPLE
 from limitlab.audit.subject import Subject
-from limitlab.result import MetricValues
+from limitlab.result import MetricValues, fmt
 
 DOES = {
     "probabilities": "reads them as log p: the cross-entropy, the softmax and the calibration are the model's own",
@@ -37,9 +38,9 @@ def preflight_rows(s: Subject, m: MetricValues, modes: list[str], problems: Mapp
                 "cannot run gradient attacks; runs noise and the gradient-free Square attack, verdict 'unreliable'"]
     else:
         bad = problems.get("masked input gradients")
-        n = len(s.y)
-        grad = ["input gradients", f"{round(m['zero_grad_share'] * n)} of {n} inputs have a zero loss gradient, "
-                f"{round(m['nan_grad_share'] * n)} a NaN or infinite one", "problem" if bad else "ok",
+        n, zero, nan = len(s.y), m["zero_grad_share"] or 0.0, m["nan_grad_share"] or 0.0  # both measured here
+        grad = ["input gradients", f"{round(zero * n)} of {n} inputs have a zero loss gradient, "
+                f"{round(nan * n)} a NaN or infinite one", "problem" if bad else "ok",
                 "marks the robustness verdict 'unreliable' (gradient masking)" if bad else "nothing to do"]
     rows.append(grad)
     rows.append(["modes", ", ".join(sorted(set(modes))) + " in train mode" if modes else "every module in eval mode",
@@ -59,9 +60,9 @@ def preflight_rows(s: Subject, m: MetricValues, modes: list[str], problems: Mapp
                  "problem" if narrow > 0 else "ok",
                  "eps is far larger for them than for the rest: pass per-feature bounds (--bounds FILE)" if narrow > 0
                  else "nothing to do"])
-    acc = m.metric("clean_acc")
+    acc, (lo, hi) = m["clean_acc"], interval(m, "clean_acc") or (None, None)
     low = problems.get("accuracy no better than the most common label")
-    rows.append(["accuracy", f"{acc.value:.1%} [{acc.interval[0]:.1%}, {acc.interval[1]:.1%}]; the most common label "
+    rows.append(["accuracy", f"{fmt(acc, '.1%')} [{fmt(lo, '.1%')}, {fmt(hi, '.1%')}]; the most common label "
                  f"is {m['majority_share']:.1%} of the data", "problem" if low else "ok",
                  "check the labels, the preprocessing (--normalize) and the weights" if low else "nothing to do"])
     return rows

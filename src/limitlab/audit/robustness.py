@@ -39,7 +39,16 @@ import torch
 
 from limitlab.audit import checks, masking
 from limitlab.audit._common import (
-    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, shown, untrusted, weights, with_intervals,
+    BootstrapConfig,
+    Section,
+    add_bootstrap,
+    add_share,
+    add_trust,
+    compare,
+    shown,
+    untrusted,
+    weights,
+    with_intervals,
 )
 from limitlab.audit.robustness_views import accuracy_figure, adversarial_examples, counts_table, example_eps
 from limitlab.audit.subject import subject_of

@@ -10,6 +10,7 @@ in process (`limitlab.audit(model, x, y)`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ class Subject:
     bounds: _bounds.Bounds
     normalize: tuple[Tensor, Tensor] | None
     kind: OutputKind
-    raw: nn.Module
+    raw: Adapted
     unit: nn.Module
     logits: Tensor
     about: dict[str, Any] = field(default_factory=dict)  # model spec / class, files and their sha256
@@ -179,8 +180,9 @@ def _first_outputs(raw: Adapted, x: Tensor, batch: int) -> Tensor:
 
 
 def build_subject(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarray, *,
-                  bounds: tuple[float, float] | str | Path | None = None, normalize: str | tuple | None = None,
-                  about: dict[str, Any] | None = None, options: Options | None = None) -> Subject:
+                  bounds: tuple[float, float] | str | Path | None = None,
+                  normalize: str | Sequence[float] | None = None, about: dict[str, Any] | None = None,
+                  options: Options | None = None) -> Subject:
     """Validate the model and data (one-line errors, before any work) and compute the clean logits."""
     opts = options or Options()
     if not isinstance(model, nn.Module):

@@ -28,7 +28,16 @@ import numpy as np
 from limitlab import figures, ood
 from limitlab import uncertainty as unc
 from limitlab.audit._common import (
-    BootstrapConfig, Section, add_bootstrap, add_share, add_trust, compare, interval, shown, untrusted, weights,
+    BootstrapConfig,
+    Section,
+    add_bootstrap,
+    add_share,
+    add_trust,
+    compare,
+    interval,
+    shown,
+    untrusted,
+    weights,
     with_intervals,
 )
 from limitlab.audit.subject import subject_of

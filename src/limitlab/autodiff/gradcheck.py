@@ -18,11 +18,16 @@ def loss_of(net: MLP, x: np.ndarray, y: np.ndarray) -> Tensor:
     return softmax_cross_entropy(net(Tensor(x, requires_grad=False)), y)
 
 
+def _grad_of(t: Tensor) -> np.ndarray:
+    """`t.grad` after a backward pass: zeros if the output does not depend on `t` (the engine leaves None)."""
+    return np.zeros_like(t.data) if t.grad is None else t.grad
+
+
 def backprop_gradient(net: MLP, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     """The loss gradient per parameter, by the engine's backward pass."""
     net.zero_grad()
     loss_of(net, x, y).backward()
-    return [p.grad.copy() for p in net.parameters()]
+    return [_grad_of(p).copy() for p in net.parameters()]
 
 
 def finite_differences(net: MLP, x: np.ndarray, y: np.ndarray, h: float) -> list[np.ndarray]:
@@ -53,8 +58,8 @@ def torch_gradient(net: MLP, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
         h = h @ params[i] + params[i + 1]
         if i < len(params) - 2:
             h = getattr(torch, net.act)(h)
-    torch.nn.functional.cross_entropy(h, torch.tensor(y)).backward()
-    return [p.grad.numpy() for p in params]
+    loss = torch.nn.functional.cross_entropy(h, torch.tensor(y))
+    return [g.numpy() for g in torch.autograd.grad(loss, params)]
 
 
 def relative_error(ours: list[np.ndarray], ref: list[np.ndarray]) -> float:
@@ -67,4 +72,4 @@ def reciprocal_gradient(x: np.ndarray) -> np.ndarray:
     """The engine's derivative of f(x) = 1/x at every point of `x` (symbolically: -1/x^2)."""
     v = Tensor(x)
     (v ** -1).sum().backward()
-    return v.grad
+    return _grad_of(v)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class MLP(Module):
         if act not in ACTIVATIONS:
             raise ConfigError(f"MLP act={act!r}; expected one of {', '.join(ACTIVATIONS)}")
         self.act = act
-        self.layers = [Linear(a, b, rng=rng) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.layers = [Linear(a, b, rng=rng) for a, b in pairwise(sizes)]
 
     def parameters(self) -> list[Tensor]:
         return [p for layer in self.layers for p in layer.parameters()]

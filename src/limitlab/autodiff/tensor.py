@@ -4,7 +4,7 @@ Rumelhart, Hinton, Williams. Learning representations by back-propagating errors
 In the spirit of Karpathy's micrograd (source 000: "Yes you should understand backprop"), but on arrays.
 
 Every operation builds an output `Tensor` that remembers its operands (`_parents`) and a closure
-(`_backward`) that applies the chain rule: given dJ/d(out) in `out.grad`, it adds dJ/d(operand) into
+(`_backward`) that applies the chain rule: given d_out = dJ/d(out) (`out.grad`), it adds dJ/d(operand) into
 each operand's `.grad`. `backward()` runs those closures once each, in reverse topological order, so a
 subexpression used twice receives the sum of both contributions. Broadcasting in the forward pass is
 undone in the backward pass by summing the gradient back to the operand's shape (`_unbroadcast`).
@@ -76,7 +76,7 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self.requires_grad = requires_grad
         self._parents = tuple(_parents)
-        self._backward: Callable[[], None] = lambda: None
+        self._backward: Callable[[np.ndarray], None] = lambda d_out: None  # called with dJ/d(self)
         self._op = _op
         self._backward_ops = 0
 
@@ -135,16 +135,16 @@ class Tensor:
         for node in reversed(order):
             if node._parents and node.grad is not None:
                 OPS.backward += node._backward_ops
-                node._backward()
+                node._backward(node.grad)
 
     # ---- arithmetic (broadcasting) --------------------------------------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
         other = as_tensor(other)
         out = self._out(self.data + other.data, (self, other), "+", _ops(self, other, 1, 1))
 
-        def backward() -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
-            self._add_grad(out.grad)
-            other._add_grad(out.grad)
+        def backward(d_out: np.ndarray) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
+            self._add_grad(d_out)
+            other._add_grad(d_out)
         out._backward = backward
         return out
 
@@ -152,9 +152,9 @@ class Tensor:
         other = as_tensor(other)
         out = self._out(self.data * other.data, (self, other), "*", _ops(self, other, 1, 2))
 
-        def backward() -> None:  # d(ab)/da = b, d(ab)/db = a
-            self._add_grad(out.grad * other.data)
-            other._add_grad(out.grad * self.data)
+        def backward(d_out: np.ndarray) -> None:  # d(ab)/da = b, d(ab)/db = a
+            self._add_grad(d_out * other.data)
+            other._add_grad(d_out * self.data)
         out._backward = backward
         return out
 
@@ -163,8 +163,8 @@ class Tensor:
             raise ConfigError(f"Tensor ** {type(exponent).__name__}; expected a constant int or float exponent")
         out = self._out(self.data ** exponent, (self,), f"**{exponent}", (self.data.size, 3 * self.data.size))
 
-        def backward() -> None:  # d(a^p)/da = p a^(p-1)
-            self._add_grad(out.grad * exponent * self.data ** (exponent - 1))
+        def backward(d_out: np.ndarray) -> None:  # d(a^p)/da = p a^(p-1)
+            self._add_grad(d_out * exponent * self.data ** (exponent - 1))
         out._backward = backward
         return out
 
@@ -175,9 +175,9 @@ class Tensor:
         mkn = self.shape[0] * self.shape[1] * other.shape[1]
         out = self._out(self.data @ other.data, (self, other), "@", (2 * mkn, 4 * mkn))
 
-        def backward() -> None:  # C = AB: dJ/dA = dJ/dC B^T, dJ/dB = A^T dJ/dC
-            self._add_grad(out.grad @ other.data.T)
-            other._add_grad(self.data.T @ out.grad)
+        def backward(d_out: np.ndarray) -> None:  # C = AB: dJ/dA = dJ/dC B^T, dJ/dB = A^T dJ/dC
+            self._add_grad(d_out @ other.data.T)
+            other._add_grad(self.data.T @ d_out)
         out._backward = backward
         return out
 
@@ -207,11 +207,11 @@ class Tensor:
 
     # ---- elementwise functions ------------------------------------------------------------------
     def _unary(self, value: np.ndarray, local_grad: np.ndarray, op: str) -> Tensor:
-        """out = g(self) elementwise; the chain rule is dJ/dself = dJ/dout * g'(self) = out.grad * local_grad."""
+        """out = g(self) elementwise; the chain rule is dJ/dself = dJ/dout * g'(self) = d_out * local_grad."""
         out = self._out(value, (self,), op, (value.size, value.size))
 
-        def backward() -> None:
-            self._add_grad(out.grad * local_grad)
+        def backward(d_out: np.ndarray) -> None:
+            self._add_grad(d_out * local_grad)
         out._backward = backward
         return out
 
@@ -239,11 +239,10 @@ class Tensor:
         out = self._out(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum",
                         (self.data.size, self.data.size))
 
-        def backward() -> None:  # every summand gets dJ/dout: re-insert the summed axes, then broadcast
-            grad = out.grad
+        def backward(d_out: np.ndarray) -> None:  # every summand gets dJ/dout: re-insert the summed axes, broadcast
             if not keepdims and axis is not None:
-                grad = np.expand_dims(grad, axis)
-            self._add_grad(np.broadcast_to(grad, self.shape))
+                d_out = np.expand_dims(d_out, axis)
+            self._add_grad(np.broadcast_to(d_out, self.shape))
         out._backward = backward
         return out
 
@@ -255,23 +254,23 @@ class Tensor:
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         out = self._out(self.data.reshape(shape), (self,), "reshape")
 
-        def backward() -> None:  # reshaping moves no numbers: reshape the gradient back
-            self._add_grad(out.grad.reshape(self.shape))
+        def backward(d_out: np.ndarray) -> None:  # reshaping moves no numbers: reshape the gradient back
+            self._add_grad(d_out.reshape(self.shape))
         out._backward = backward
         return out
 
     @property
     def T(self) -> Tensor:
         out = self._out(self.data.T, (self,), "T")
-        out._backward = lambda: self._add_grad(out.grad.T)
+        out._backward = lambda d_out: self._add_grad(d_out.T)
         return out
 
     def __getitem__(self, index: Any) -> Tensor:
         out = self._out(self.data[index], (self,), "[]", (0, np.size(self.data[index])))
 
-        def backward() -> None:  # scatter-add: an entry picked twice gets both gradients
+        def backward(d_out: np.ndarray) -> None:  # scatter-add: an entry picked twice gets both gradients
             grad = np.zeros_like(self.data)
-            np.add.at(grad, index, out.grad)
+            np.add.at(grad, index, d_out)
             self._add_grad(grad)
         out._backward = backward
         return out
@@ -322,9 +321,9 @@ def softmax_cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
     out = logits._out(np.asarray(-log_probs[rows, labels].mean()), (logits,), "cross-entropy",
                       (5 * logits.data.size, 3 * logits.data.size))  # max, subtract, exp, sum, log; exp, -1, scale
 
-    def backward() -> None:
+    def backward(d_out: np.ndarray) -> None:
         grad = np.exp(log_probs)
         grad[rows, labels] -= 1.0
-        logits._add_grad(out.grad * grad / len(labels))
+        logits._add_grad(d_out * grad / len(labels))
     out._backward = backward
     return out

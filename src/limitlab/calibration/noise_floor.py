@@ -49,5 +49,5 @@ def temperature_bootstrap(logits: Sequence[Tensor], y: Tensor, *, num: int = 50,
     for i in range(num):
         idx = torch.randint(len(y), (len(y),), generator=generator)
         for j, z in enumerate(logits):
-            out[i, j] = TemperatureScaler().fit(z[idx], y[idx]).temperature_
+            out[i, j] = TemperatureScaler().fit(z[idx], y[idx]).temperature
     return out

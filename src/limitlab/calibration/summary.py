@@ -28,7 +28,7 @@ def before_after_temperature(val_logits: Tensor, val_y: Tensor, test_logits: Ten
     scaler = TemperatureScaler().fit(val_logits, val_y)
     before = calibration_scores(torch.softmax(test_logits.double(), 1), test_y, bins=bins)
     after = calibration_scores(scaler.predict_proba(test_logits.double()), test_y, bins=bins)
-    return {"temperature": scaler.temperature_, **before, **{f"{k}_ts": v for k, v in after.items()}}
+    return {"temperature": scaler.temperature, **before, **{f"{k}_ts": v for k, v in after.items()}}
 
 
 def scaling_with_noise(val_logits: Tensor, val_y: Tensor, test_logits: Tensor, test_y: Tensor, *, bins: int = 15,

@@ -48,6 +48,13 @@ class TemperatureScaler:
         self.temperature_, self.num_classes_ = temperature, logits.shape[1]
         return self
 
+    @property
+    def temperature(self) -> float:
+        """The fitted T (`temperature_` once fitted, as a float)."""
+        if self.temperature_ is None:
+            raise NotFittedError("this TemperatureScaler is not fitted yet; call fit(val_logits, val_y) first")
+        return self.temperature_
+
     def transform(self, logits: Tensor) -> Tensor:
         """The scaled logits z / T."""
         if self.temperature_ is None:

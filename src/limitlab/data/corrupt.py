@@ -31,7 +31,7 @@ def corrupt_labels(y: Tensor, *, fraction: float, num_classes: int,
     if y.ndim != 1:
         raise DataError(f"labels have shape {tuple(y.shape)}; expected a 1-D tensor of class indices")
     n = len(y)
-    chosen = rng.choice(n, size=int(round(fraction * n)), replace=False)
+    chosen = rng.choice(n, size=round(fraction * n), replace=False)
     replaced = torch.zeros(n, dtype=torch.bool)
     replaced[torch.from_numpy(chosen)] = True
     new = y.clone()

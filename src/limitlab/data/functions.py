@@ -15,7 +15,7 @@ import torch
 from limitlab import figures
 from limitlab.data.arrays import ArrayDataset
 
-Fn = Callable[[np.ndarray], np.ndarray]
+Fn = Callable[[np.ndarray | float], np.ndarray | float]  # on arrays, and on numbers (f and f' at the edge)
 
 # name -> (f, f', title)
 FUNCTIONS: dict[str, tuple[Fn, Fn, str]] = {
@@ -78,5 +78,5 @@ def fit_panel(x: np.ndarray, fx: np.ndarray, name: str, *, edge: float = 1) -> d
                           figures.series("ReLU MLP fit", x, fx, style="line"),
                           figures.series(f"tangent at ±{edge:g}", x, tangents(x, name, edge=edge), style="line")],
                          title=title, xlabel="x", ylabel="f(x)",
-                         ylim=(float(fn(x).min()) - 0.5, float(fn(x).max()) + 0.5),
+                         ylim=(float(np.min(fn(x))) - 0.5, float(np.max(fn(x))) + 0.5),
                          vspans=[{"x0": -edge, "x1": edge, "label": "training range"}])

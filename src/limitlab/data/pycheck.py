@@ -18,7 +18,9 @@ import numpy as np
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__", "__builtins__", "__spec__", "__loader__"}
 # The grammar only (an AST, no compiler checks such as 'return' outside a function), telling an unfinished input
 # from a wrong one the way `codeop` does for the interactive prompt (same flags, same "incomplete input" test).
-_SO_FAR = ast.PyCF_ONLY_AST | codeop.PyCF_DONT_IMPLY_DEDENT | codeop.PyCF_ALLOW_INCOMPLETE_INPUT
+# (typeshed's codeop stub omits the two codeop flags, hence the ignores.)
+_SO_FAR = (ast.PyCF_ONLY_AST | codeop.PyCF_DONT_IMPLY_DEDENT  # type: ignore[attr-defined]
+           | codeop.PyCF_ALLOW_INCOMPLETE_INPUT)  # type: ignore[attr-defined]
 
 
 def line_tokenizes(line: str) -> bool:
@@ -61,7 +63,8 @@ def lines_in_context(program: str) -> float:
 
 def names(tree: ast.AST) -> tuple[set[str], set[str]]:
     """(names read, names bound) anywhere in a module: assignments, defs, arguments, imports, ..."""
-    read, bound = set(), set()
+    read: set[str] = set()
+    bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
@@ -73,9 +76,7 @@ def names(tree: ast.AST) -> tuple[set[str], set[str]]:
             bound.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bound.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
             bound.add(node.name)
     return read, bound
 

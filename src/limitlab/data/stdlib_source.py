@@ -41,13 +41,16 @@ def stdlib_corpus(*, max_chars: int = 150_000, min_file_chars: int = 2_000, max_
     """
     if max_chars < 1 or min_file_chars < 0 or max_file_chars < max(min_file_chars, 1) or skip < 0:
         raise DataError(f"stdlib_corpus(max_chars={max_chars}, min_file_chars={min_file_chars}, "
-                        f"max_file_chars={max_file_chars}, skip={skip}); expected positive sizes, min <= max, skip >= 0")
+                        f"max_file_chars={max_file_chars}, skip={skip}); expected positive sizes, min <= max, "
+                        "skip >= 0")
     root = Path(root) if root is not None else stdlib_dir()
     paths = sorted(root.glob("*.py"))
     if not paths:
         raise DataError(f"no .py files in {root}; the standard library sources are needed "
                         "(install the Python source files, e.g. the python3-dev/-full package)")
-    texts, names, total, seen = [], [], 0, 0  # total: length of the joined text so far
+    texts: list[str] = []
+    names: list[str] = []
+    total, seen = 0, 0  # total: length of the joined text so far
     for path in paths:
         try:
             text = path.read_bytes().decode("ascii")

@@ -15,7 +15,8 @@ from sklearn.datasets import load_breast_cancer, load_wine
 from limitlab.errors import ConfigError, DataError
 
 LOADERS = {"breast-cancer": load_breast_cancer, "wine": load_wine}
-MECHANISMS = ("mcar", "mnar")
+Mechanism = Literal["mcar", "mnar"]
+MECHANISMS: tuple[Mechanism, ...] = ("mcar", "mnar")
 
 
 def tabular(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -26,7 +27,7 @@ def tabular(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64), tuple(bunch.feature_names)
 
 
-def inject_missing(x: np.ndarray, *, rate: float, mechanism: Literal["mcar", "mnar"],
+def inject_missing(x: np.ndarray, *, rate: float, mechanism: Mechanism,
                    rng: np.random.Generator) -> np.ndarray:
     """A copy of `x` with exactly `round(rate * N)` values set to NaN in every column.
 
@@ -42,7 +43,7 @@ def inject_missing(x: np.ndarray, *, rate: float, mechanism: Literal["mcar", "mn
     if x.ndim != 2 or np.isnan(x).any():
         raise DataError(f"x has shape {x.shape} and {int(np.isnan(x).sum())} NaNs; expected a complete N x D table")
     n = len(x)
-    k = int(round(rate * n))
+    k = round(rate * n)
     ranks = x.argsort(axis=0, kind="stable").argsort(axis=0) + 1.0  # 1..n within each column
     for j in range(x.shape[1]):  # a loop over columns (tens), not samples
         p = None if mechanism == "mcar" else ranks[:, j] / ranks[:, j].sum()

@@ -72,7 +72,7 @@ def affine(x: Tensor, *, degrees: Magnitude = 0.0, factor: Magnitude = 1.0, dx: 
     pixels as unit squares, so a shift of one pixel moves the content by exactly one pixel.
     """
     _check_images(x)
-    n, _, h, w = x.shape
+    _, _, h, w = x.shape
     angle = _per_image(degrees, x, "degrees") * (math.pi / 180)
     zoom = _per_image(factor, x, "factor")
     if bool((zoom <= 0).any()):

@@ -7,7 +7,7 @@ LSTMs writing Linux source). Every sample starts from the same prime (a blank li
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -31,7 +31,7 @@ class Vocab:
     def encode(self, text: str) -> np.ndarray:
         return self.table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
 
-    def decode(self, codes: Sequence[int]) -> str:
+    def decode(self, codes: Iterable[int]) -> str:
         return "".join(self.chars[int(c)] for c in codes)
 
 

@@ -29,7 +29,7 @@ LABELS = {"plain": "plain", "residual": "residual 1/√(L-2)", "residual-unscale
           "constrained": "kept orthogonal"}  # for legends
 
 
-def deep_mlp(act: str, init: str, arch: str, depth: int, width: int, *, ctx: Context | None = None) -> nn.Sequential:
+def deep_mlp(act: str, init: str, arch: str, depth: int, width: int, *, ctx: Context | None = None) -> nn.Module:
     """One configuration as a zoo `resnet-mlp` of `depth` linear layers of `width` units. With `ctx`, its initial
     weights come from the stream ("init", act, init, arch, depth): the same network wherever it is built."""
     if ctx is not None:
@@ -66,4 +66,4 @@ def check_name(name: str, *, field: str = "train_configs") -> tuple[str, str, st
     check(len(parts) == 3 and parts[0] in ACTIVATIONS and parts[1] in INITS_ALL and parts[2] in ALL_ARCHS,
           f"{field} entry {name!r}; expected activation/init/arch from {', '.join(ACTIVATIONS)} / "
           f"{', '.join(INITS_ALL)} / {', '.join(ALL_ARCHS)}; e.g. relu/he/residual")
-    return parts  # type: ignore[return-value]
+    return parts[0], parts[1], parts[2]

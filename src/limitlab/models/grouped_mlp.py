@@ -8,6 +8,7 @@ grouped 1x1 convolutions.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 from torch import Tensor, nn
@@ -26,7 +27,7 @@ class GroupedMLP(nn.Module):
         sizes = [1] + [hidden] * depth + [1]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in pairwise(sizes):
             bound = 1 / math.sqrt(fan_in)  # nn.Linear's default initialization, per group
             self.weights.append(nn.Parameter(torch.empty(num_groups, fan_in, fan_out).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(num_groups, 1, fan_out).uniform_(-bound, bound)))

@@ -17,8 +17,8 @@ from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
 from limitlab.config import check
-from limitlab.models.layers import activation
 from limitlab.errors import ConfigError
+from limitlab.models.layers import activation
 
 INITS = ("default", "small", "xavier", "he", "orthogonal")
 SMALL_STD = 0.01  # "small random normal" initialization

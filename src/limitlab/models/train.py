@@ -218,7 +218,8 @@ def _train(model, train, config, ctx, val, loss_fn, batch_hook, sample_weight, g
             history.val_loss.append(v_loss)
             history.val_acc.append(v_acc)
             if v_loss < best_loss - 1e-6:
-                best_loss, best_state, since_best, history.best_epoch = v_loss, copy.deepcopy(model.state_dict()), 0, epoch
+                best_loss, best_state = v_loss, copy.deepcopy(model.state_dict())
+                since_best, history.best_epoch = 0, epoch
             else:
                 since_best += 1
         if config.target_train_acc is not None and tr_acc >= config.target_train_acc:

@@ -16,6 +16,7 @@ from limitlab.models.layers import ACTIVATIONS, activation  # noqa: F401  (re-ex
 from limitlab.models.ode_net import ode_net
 from limitlab.models.resnet_mlp import resnet_mlp
 
+
 def logreg(*, in_shape: Sequence[int] = (1, 8, 8), num_classes: int = 10) -> nn.Module:
     """Multinomial logistic regression: flatten, one linear layer (the shallow softmax model)."""
     in_features = 1
@@ -68,7 +69,7 @@ def channels_last(x: Tensor) -> Tensor:
     and its CPU max-pool is several times faster that way. A one-channel image's strides are ambiguous,
     so `x.contiguous(memory_format=torch.channels_last)` may keep the default layout; set them explicitly.
     Only the memory layout changes, not a value (and the copy is differentiable)."""
-    n, c, h, w = x.shape
+    _, c, h, w = x.shape
     return torch.empty_strided(x.shape, (c * h * w, 1, w * c, c), dtype=x.dtype, device=x.device).copy_(x)
 
 

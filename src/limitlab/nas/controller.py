@@ -26,7 +26,7 @@ class Controller(nn.Module):
     def __init__(self, *, hidden: int = 32) -> None:
         super().__init__()
         sizes = [len(opts) for _, opts in DECISIONS]
-        self.offsets = [0] + torch.tensor(sizes).cumsum(0).tolist()[:-1]
+        self.offsets = [0, *torch.tensor(sizes).cumsum(0).tolist()[:-1]]
         self.embed = nn.Embedding(sum(sizes) + 1, hidden)  # every option of every decision, plus "start"
         self.cell = nn.LSTMCell(hidden, hidden)
         self.heads = nn.ModuleList(nn.Linear(hidden, n) for n in sizes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TypedDict, Unpack
 
 from limitlab.context import Context
 from limitlab.errors import ConfigError
@@ -38,8 +39,16 @@ def run_search(method: str, evaluate: Callable[[tuple[int, ...]], float], *, num
                       num_startup=tpe_startup), None
 
 
+class SearchOptions(TypedDict, total=False):
+    """`run_search`'s options, as `run_searches` passes them on."""
+
+    controller_lr: float
+    baseline_decay: float
+    tpe_startup: int
+
+
 def run_searches(methods: Sequence[str], evaluate: Callable[[tuple[int, ...]], float], *, num_seeds: int,
-                 num_children: int, ctx: Context, **options: float
+                 num_children: int, ctx: Context, **options: Unpack[SearchOptions]
                  ) -> tuple[dict[str, list[SearchTrace]], list[list[float]], dict[str, float]]:
     """Every searcher in `methods` over search seeds 0..num_seeds-1 at the same budget: (method -> one trace per
     seed, the controller's baselines per seed, method -> wall seconds spent, training the children it was first

@@ -22,7 +22,7 @@ def tpe_search(evaluate: Callable[[tuple[int, ...]], float], *, num_children: in
     check(num_startup >= 1, f"num_startup={num_startup}; expected >= 1")
     trace = SearchTrace()
 
-    def objective(trial: "optuna.Trial") -> float:
+    def objective(trial: optuna.Trial) -> float:
         choices = tuple(trial.suggest_categorical(name, list(range(len(opts)))) for name, opts in DECISIONS)
         reward = evaluate(choices)
         trace.add(choices, reward)

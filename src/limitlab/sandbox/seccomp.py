@@ -140,7 +140,7 @@ def instructions(arch: str, pid: int) -> list[tuple[int, int, int, int]]:
     for name in sorted(SPECIAL):
         body = _special(name, pid)
         prog += [_jeq(numbers[name], 0, len(body)), *body]
-    return prog + [_ret(ALLOW)]
+    return [*prog, _ret(ALLOW)]
 
 
 def pack(prog: list[tuple[int, int, int, int]]) -> bytes:

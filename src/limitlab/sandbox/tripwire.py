@@ -19,6 +19,10 @@ import builtins
 import os
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing into the process that runs the program
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 BLOCKED_MARK = b"\n\0limitlab-sandbox blocked: "
 ERROR_MARK = b"\n\0limitlab-sandbox error: "
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -51,7 +55,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
     sep, own_pid, path_types = os.sep, os.getpid(), (str, bytes, os.PathLike)
     write_roots, read_roots = (box, *writable), (box, *writable, *readable)
 
-    def refuse(what: str) -> None:
+    def refuse(what: str) -> NoReturn:
         try:
             write(2, BLOCKED_MARK + what.encode("utf-8", "replace")[:200] + b"\n")
         finally:
@@ -74,7 +78,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
 
     def decide(event: str, args: tuple) -> None:
         if event == "open":
-            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            path, mode, flags = (*args, None, None, None)[:3]
             writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & WRITE_FLAGS)
             check(event, path, not writes)
@@ -101,7 +105,7 @@ def install(box: str, readable: tuple[str, ...], writable: tuple[str, ...]) -> N
     def hook(event: str, args: tuple) -> None:
         try:
             decide(event, args)
-        except BaseException:  # a path the checks cannot even read (bad type, embedded NUL ...): refused too
+        except BaseException:  # noqa: BLE001  (a path the checks cannot even read, bad type, NUL ...: refused too)
             refuse(event)
 
     sys.addaudithook(hook)
@@ -116,10 +120,10 @@ def run(code: str) -> None:
         if exc.code is None or (type(exc.code) in (int, bool) and exc.code == 0):
             exit_now(0)
         name = "SystemExit"
-    except BaseException as exc:  # anything the program raised is its result, to be named
+    except BaseException as exc:  # noqa: BLE001  (anything the program raised is its result, to be named)
         try:
             name = type(exc).__name__
-        except BaseException:  # a hostile metaclass: still an error
+        except BaseException:  # noqa: BLE001  (a hostile metaclass: still an error)
             name = "BaseException"
     else:
         exit_now(0)

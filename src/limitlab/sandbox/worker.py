@@ -49,7 +49,9 @@ class Batch:
         self.read_files = [os.path.realpath(p) for p in (*READ_FILES, *stdlib) if os.path.isfile(p)]
 
     def run(self, programs: list[str], plan: confine.Plan, timeout: float, jobs: int) -> list[dict]:
-        records, todo, running = [None] * len(programs), list(range(len(programs)))[::-1], {}
+        records: dict[int, dict] = {}  # program index -> its record, once its child has ended
+        running: dict[int, Child] = {}  # pid -> child
+        todo = list(range(len(programs)))[::-1]
         with selectors.DefaultSelector() as sel:
             while todo or running:
                 while todo and len(running) < jobs:
@@ -72,7 +74,7 @@ class Batch:
                     if now >= child.deadline and not child.killed:
                         signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
                         child.killed, child.deadline = True, now + 60
-        return records
+        return [records[k] for k in range(len(programs))]  # every child has ended
 
     def spawn(self, k: int, programs: list[str], plan: confine.Plan) -> Child:
         box = os.path.join(self.root, f"p{k}")
@@ -102,7 +104,8 @@ class Batch:
             os.environ.clear()
             os.environ.update(PATH="/nonexistent", HOME=box, TMPDIR=box, LC_ALL="C.UTF-8")
             sys.dont_write_bytecode = True
-            shutil._use_fd_functions = False  # rmtree by path: the filter kills handle-relative (dir_fd) calls
+            # rmtree by path: the filter kills handle-relative (dir_fd) calls. (A private flag: not in typeshed.)
+            shutil._use_fd_functions = False  # type: ignore[attr-defined]
             confine.confine(box, plan, worker=self.worker, read_dirs=self.read_dirs, read_files=self.read_files,
                             rw_files=[os.devnull])
             if self.hook:
@@ -111,7 +114,7 @@ class Batch:
                 del sys.modules[name]  # so that `import ctypes` is an import the tripwire sees
             os.write(ready, b"R")
             os.close(ready)
-        except BaseException as exc:  # whatever failed, the program must not run: say why and leave
+        except BaseException as exc:  # noqa: BLE001  (whatever failed, the program must not run: say why, leave)
             try:
                 os.write(ready, b"F" + f"{type(exc).__name__}: {exc}".encode(errors="replace")[:500])
             finally:
@@ -171,7 +174,7 @@ def probe(batch: Batch, spec: dict) -> tuple[confine.Plan | None, list[str] | st
         abi = confine.landlock_abi()
     except OSError as exc:
         return None, str(exc)
-    failed = []
+    failed: list[str] = []
     for plan in plans(spec):
         [rec] = batch.run(["pass"], plan, 5.0, 1)
         if rec["started"] and rec["exit"] == 0:
@@ -187,7 +190,7 @@ def main() -> None:
     sys.path[:] = [p for p in sys.path if p != spec["src"]]  # the program sees the standard library only
     batch = Batch(os.getcwd(), list(sys.path), bool(spec["tripwire"]))
     plan, layers = probe(batch, spec)
-    out = {"plan": None, "reason": layers, "records": []}
+    out: dict[str, object] = {"plan": None, "reason": layers, "records": []}
     if plan is not None:
         records = batch.run(spec["programs"], plan, spec["timeout"], spec["jobs"])
         out = {"plan": layers, "reason": "", "records": records}

@@ -27,7 +27,7 @@ def _check(grid: Sequence[float], acc: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def first_halving_index(grid: Sequence[float], acc: Sequence[float]) -> int | None:
     """Index of the first grid eps > 0 at which the accuracy is <= half the clean one (None if none is)."""
-    g, a = _check(grid, np.asarray(acc))
+    _, a = _check(grid, np.asarray(acc))
     hits = np.nonzero(a[0, 1:] <= a[0, 0] / 2)[0]
     return int(hits[0]) + 1 if hits.size else None
 

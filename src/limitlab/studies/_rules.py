@@ -27,7 +27,8 @@ def times(value: float | None, factor: float) -> float | None:
 def mean(values: Iterable[float | None]) -> float | None:
     """The mean of `values`, or None if any was not measured (a mean over a set with a hole is not that mean)."""
     values = list(values)
-    return None if not values or None in values else sum(values) / len(values)  # type: ignore[arg-type]
+    known = [v for v in values if v is not None]
+    return None if not values or len(known) < len(values) else sum(known) / len(known)
 
 
 # Noise floors. A part of a rule holds only when its margin exceeds the noise floor of the measured number, and

@@ -96,9 +96,9 @@ class Adversarial(Study[AdversarialConfig]):
         if cfg.adv_train:  # the remedy and its control
             models["robust"], models["standard"] = adversarial_pair(
                 ctx, p, eps=eps, steps=cfg.adv_steps, step_ratio=cfg.step_ratio, epochs=cfg.adv_epochs)
+        streams = lambda name: lambda kind: ctx.generator("headline", kind, name)  # noqa: E731  (each model's own)
         at = {name: headline(model, x, y, eps=eps, steps=cfg.strong_steps, restarts=cfg.restarts,
-                             short_steps=cfg.pgd_steps, short_ratio=cfg.step_ratio,
-                             generator=lambda kind, name=name: ctx.generator("headline", kind, name))
+                             short_steps=cfg.pgd_steps, short_ratio=cfg.step_ratio, generator=streams(name))
               for name, model in ctx.progress.track(models.items(), description="strong PGD")}
         ok = {name: h.correct for name, h in at.items()}  # per-digit correctness: accuracies and paired gaps
         for name in models:

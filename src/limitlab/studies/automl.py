@@ -40,8 +40,7 @@ from limitlab.models import build
 from limitlab.nas import canonical, describe, space_size
 from limitlab.nas.children import Child, ChildTrainer
 from limitlab.nas.search import SEARCHERS, run_searches
-from limitlab.result import (Figure, Metric, Metrics, MetricValues, Result, Table, Verdict, decided, fmt,
-                             standard_error)
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Table, Verdict, decided, fmt, standard_error
 from limitlab.study import Study, register
 
 POSITIVE = Interval(0, closed="neither")

@@ -80,7 +80,7 @@ class Bias(Study[BiasConfig]):
         cfg, data = self.config, digits()
         n = len(data.train)
         in_b = np.zeros(n, dtype=bool)
-        in_b[ctx.rng("groups", seed, mix).choice(n, size=int(round((1 - mix) * n)), replace=False)] = True
+        in_b[ctx.rng("groups", seed, mix).choice(n, size=round((1 - mix) * n), replace=False)] = True
         mask = torch.from_numpy(in_b)
         x = torch.where(mask.view(-1, 1, 1, 1), second_style(data.train.x, cfg.style), data.train.x)
         index, weight = np.arange(n), None
@@ -96,8 +96,9 @@ class Bias(Study[BiasConfig]):
             config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
                                max_steps=cfg.steps, eval_train=False))
         test = data.test
-        return tuple((predict_logits(model, x).argmax(1) == test.y).double()
-                     for x in (test.x, second_style(test.x, cfg.style)))
+        a, b = ((predict_logits(model, x).argmax(1) == test.y).double()
+                for x in (test.x, second_style(test.x, cfg.style)))
+        return a, b
 
     def run(self, ctx: Context) -> Result:
         cfg = self.config

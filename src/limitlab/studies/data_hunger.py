@@ -178,7 +178,7 @@ class DataHunger(Study[DataHungerConfig]):
         n0, n1, small = self.config.sizes[0], self.config.sizes[-1], self.config.small_n
         gap, metric = m["small_n_gap"], m.metric("small_n_gap")
         noise, per_seed = (metric.noise, metric.values or []) if metric is not None else (None, [])
-        consistent = bool(per_seed) and None not in per_seed and all(v > 0 for v in per_seed)
+        consistent = bool(per_seed) and all(v is not None and v > 0 for v in per_seed)
         cross, handling, model_gap = m["crossover_n"], m["handling_gap"], m["model_gap"]
         spread = margin(m, "handling_gap")
         parts = {"small-n": False if gap is not None and gap <= 0 else (

@@ -125,7 +125,7 @@ class Depth(Study[DepthConfig]):
         cfg, data, out = self.config, digits(), {}
         x, y = data.train.x[:cfg.num_probe].double(), data.train.y[:cfg.num_probe]
         for name in ctx.progress.track(cfg.train_configs, description=f"training depth {cfg.train_depth}"):
-            model = deep_mlp(*name.split("/"), cfg.train_depth, cfg.width, ctx=ctx)
+            model = deep_mlp(*check_name(name), cfg.train_depth, cfg.width, ctx=ctx)
             ratio = gradient_flow(model.double(), x, y).ratio
             model.float()  # float32 -> float64 -> float32 is exact: the probe leaves the weights as they were
             history = fit(model, data.train, val=data.val, ctx=ctx, description=f"train {name}",
@@ -188,7 +188,7 @@ class Depth(Study[DepthConfig]):
                                 for c in (at_least(r[k], 0.1), at_most(r[k], 10))]),
                  "train": every([at_least(m[res], 0.9, noise=margin(m, res)),
                                  at_most(m[sig], 0.5, noise=margin(m, sig))])}
-        text = (f"The bound held in {fmt(None if None in (violations, total) else total - violations, '.0f')}/"
+        text = (f"The bound held in {fmt(None if violations is None or total is None else total - violations, '.0f')}/"
                 f"{fmt(total, '.0f')} configurations (max measured/bound "
                 f"{fmt(m['bound_max_ratio'], '.3f')}; {fmt(m['bound_unchecked'], '.0f')} (example, configuration) "
                 f"pairs unchecked: a float64 gradient norm underflowed); at depth {max(self.config.depths)} "

@@ -27,7 +27,7 @@ inconclusive if a gate fails (the claim is then untested); fails otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -72,12 +72,15 @@ class EOTConfig(Checked):
         check(1.0 in self.strengths and all(s >= 0 for s in self.strengths),
               f"strengths={list(self.strengths)}; expected values >= 0 including 1.0 (the attacked distribution)")
         check(self.num_examples <= self.num_test, f"num_examples={self.num_examples}; expected <= num_test")
+        for name in ("scale_range", "contrast_range"):  # a --set may give any number of values
+            check(len(getattr(self, name)) == 2, f"{name}={list(getattr(self, name))}; expected two values (low, high)")
         self.distribution()  # the distribution's own checks (ranges, signs), as a ConfigError now
 
     def distribution(self) -> TransformDistribution:
+        (s_lo, s_hi), (c_lo, c_hi) = self.scale_range, self.contrast_range  # pairs (checked in validate)
         return TransformDistribution(max_shift=self.max_shift, max_rotation=self.max_rotation,
-                                     scale_range=tuple(self.scale_range), noise_std=self.noise_std,
-                                     max_brightness=self.max_brightness, contrast_range=tuple(self.contrast_range))
+                                     scale_range=(s_lo, s_hi), noise_std=self.noise_std,
+                                     max_brightness=self.max_brightness, contrast_range=(c_lo, c_hi))
 
 
 LABELS = {"plain": "plain PGD", "eot": "EOT-PGD", "clean": "clean digits (target rate)"}
@@ -107,7 +110,7 @@ class EOT(Study[EOTConfig]):
             batch_hook=Augment(dist), key={"augment": repr(dist)}, description="train cnn (augmented)")
         x, y = data.test.x[:cfg.num_test], data.test.y[:cfg.num_test]
         target = (y + torch.randint(1, 10, y.shape, generator=ctx.generator("targets"))) % 10
-        kw = dict(eps=cfg.eps, step_size=2.5 * cfg.eps / cfg.steps, steps=cfg.steps, targeted=True)
+        kw: dict[str, Any] = dict(eps=cfg.eps, step_size=2.5 * cfg.eps / cfg.steps, steps=cfg.steps, targeted=True)
         adv = {"plain": attacks.pgd(model, x, target, **kw),
                "eot": attacks.eot_pgd(model, x, target, transform=dist, samples=cfg.eot_samples,
                                       generator=ctx.generator("eot"), **kw)}

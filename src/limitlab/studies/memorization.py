@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar
 
 import numpy as np
@@ -82,12 +83,10 @@ class Memorization(Study[MemorizationConfig]):
              "the same architecture that generalizes on true labels generalizes at chance on random ones, "
              "so capacity alone does not explain generalization.")
     Config = MemorizationConfig
-    presets = {
-        "tiny": {"corruptions": (0.0, 0.5, 1.0), "pixel_arms": ("random-pixels",), "cnn_arms": (),
-                 "hidden": (128, 128), "num_train": 256, "max_steps": 1500, "batch_size": 128},
-        "full": {"cnn_arms": tuple(label_arm(p) for p in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)) + PIXEL_ARMS,
-                 "hidden": (512, 512), "lr": 3e-3, "num_seeds": 3},
-    }
+    presets = {"tiny": {"corruptions": (0.0, 0.5, 1.0), "pixel_arms": ("random-pixels",), "cnn_arms": (),
+                        "hidden": (128, 128), "num_train": 256, "max_steps": 1500, "batch_size": 128},
+               "full": {"cnn_arms": tuple(label_arm(p) for p in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)) + PIXEL_ARMS,
+                        "hidden": (512, 512), "lr": 3e-3, "num_seeds": 3}}
 
     def arm_data(self, arm: str, seed: int, ctx: Context) -> tuple[ArrayDataset, ArrayDataset]:
         """(training set, test set) of one arm and seed; test labels are always the true ones."""
@@ -116,9 +115,9 @@ class Memorization(Study[MemorizationConfig]):
         done = {job: self.train(*job, ctx) for job in ctx.progress.track(todo, description="memorization arms")}
         runs = {job: [done[(*job, k)] for k in range(cfg.num_seeds)] for job in self.jobs()}  # job -> per seed
         for (model, arm), per_seed in runs.items():
-            for q, i, what in (("train_acc", 1, "training accuracy"), ("test_acc", 2, "test accuracy (true labels)")):
-                m[f"{model}_{arm}_{q}"] = Metric.over_seeds([r[i] for r in per_seed], "fraction",
-                                                            f"{model} {what} on {arm}")
+            for q, accs, what in (("train_acc", [r[1] for r in per_seed], "training accuracy"),
+                                  ("test_acc", [r[2] for r in per_seed], "test accuracy (true labels)")):
+                m[f"{model}_{arm}_{q}"] = Metric.over_seeds(accs, "fraction", f"{model} {what} on {arm}")
             test_acc = m[f"{model}_{arm}_test_acc"]
             test_acc.noise = binomial_noise(test_acc.value, len(digits().test))
             what = f"optimizer steps for {model} to fit {arm}"
@@ -181,7 +180,7 @@ class Memorization(Study[MemorizationConfig]):
         unfit = [name for name, steps in measured if steps is None]  # trained, but a seed reached the cap
         test = [m[f"mlp_{label_arm(p)}_test_acc"] for p in cfg.corruptions]
         parts = {"fit": False if unfit else (True if len(measured) == len(jobs) else None),
-                 "rises": every([at_most(b, None if a is None else a + 0.03) for a, b in zip(test, test[1:])])}
+                 "rises": every([at_most(b, None if a is None else a + 0.03) for a, b in pairwise(test)])}
         text = (f"{len(jobs) - len(unfit)} of {len(jobs)} (model, arm) pairs reached {cfg.target_train_acc:.1%} "
                 f"training accuracy on all {cfg.num_seeds} seeds" + (f" (not: {', '.join(unfit)})" if unfit else "")
                 + f"; MLP test accuracy {' -> '.join(fmt(t, '.1%') for t in test)} as label corruption goes "

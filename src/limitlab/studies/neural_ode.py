@@ -66,7 +66,7 @@ class NeuralODEConfig(Checked):
         check(list(self.steps) == sorted(self.steps), f"steps={list(self.steps)}; expected increasing values")
 
 
-def make(arm: str, num_steps: int, cfg: NeuralODEConfig) -> nn.Sequential:
+def make(arm: str, num_steps: int, cfg: NeuralODEConfig) -> nn.Module:
     if arm == "resnet":
         return build("resnet-mlp", width=cfg.width, depth=2 * num_steps + 2, block_depth=2, act=cfg.act,
                      residual=True, branch_scale=1.0 / num_steps)
@@ -161,8 +161,8 @@ class NeuralODE(Study[NeuralODEConfig]):
         memory = Figure("memory", "Memory saved for backward vs depth", [
             figures.lines(kib, title=f"batch of {cfg.memory_batch}, width {cfg.width}",
                           xlabel="L (blocks / Euler steps)", ylabel="KiB saved for backward",
-                          hlines=[{"y": m["bytes_ode_adaptive"] / 1024,
-                                   "label": f"adaptive {cfg.adaptive_method} + adjoint (trained)"}]),
+                          hlines=[{"y": b / 1024, "label": f"adaptive {cfg.adaptive_method} + adjoint (trained)"}
+                                  for b in [m["bytes_ode_adaptive"]] if b is not None]),
             figures.lines(kib, title="same, log-log", xlabel="L", ylabel="KiB", xscale="log", yscale="log"),
         ], caption="Bytes autograd keeps for the backward pass, counted exactly with saved_tensors_hooks (parameters "
                    "excluded). Backprop stores every block's activations; the adjoint stores the ODE's end state only.")

@@ -167,7 +167,7 @@ class Scale(Study[ScaleConfig]):
         rate = Figure("throughput", "Achieved training throughput on this machine", [
             figures.bars(zoo, [{"label": "examples/s", "values": [speed[n][0] for n in zoo]}],
                          title="examples per second", ylabel="examples/s"),
-            figures.bars(zoo + ["matmul peak"], [{"label": "GFLOP/s",
+            figures.bars([*zoo, "matmul peak"], [{"label": "GFLOP/s",
                                                   "values": [speed[n][1] / 1e9 for n in zoo] + [peak / 1e9]}],
                          title="achieved GFLOP/s (training)", ylabel="GFLOP/s")],
             caption="Small models reach a small fraction of the machine's matmul rate; wall-clock, varies with load.")

@@ -41,10 +41,10 @@ from limitlab import figures
 from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset
+from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ranker import RankTransformer
-from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt,
-                             standard_error)
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt, standard_error
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "transformer")
@@ -95,7 +95,7 @@ def rank_data(x: np.ndarray, *, name: str) -> ArrayDataset:
                                                                             dtype=torch.float32), name=name)
 
 
-def score(pred_ranks: np.ndarray, true_ranks: np.ndarray) -> tuple[float, float, float]:
+def score(pred_ranks: np.ndarray, true_ranks: np.ndarray) -> tuple[float, float, float | None]:
     """(element accuracy, exact-match rate, the standard error of the element accuracy over sequences)."""
     hit = pred_ranks == true_ranks
     return float(hit.mean()), float(hit.all(1).mean()), standard_error(hit.mean(1).tolist())
@@ -169,8 +169,7 @@ class Sorting(Study[SortingConfig]):
         return self.result(ctx, metrics=m, figures=[self.figure(tests, m)], tables=[table])
 
     def figure(self, tests: Mapping[str, np.ndarray], m: Metrics) -> Figure:
-        keys = [c.split()[0] for c in tests]
-        names = (*MODELS, "algorithm")
+        keys, names = [c.split()[0] for c in tests], (*MODELS, "algorithm")
         panels = [figures.bars(list(tests), [{"label": LABELS[n], "values": [m[f"{kind}_{n}_{k}"].value for k in keys]}
                                              for n in names], title=title, ylabel=title, ylim=(0, 1.05))
                   for kind, title in (("acc", "element accuracy"), ("exact", "exact match"))]
@@ -180,11 +179,12 @@ class Sorting(Study[SortingConfig]):
 
     def judge(self, m: MetricValues) -> Verdict:
         keys = ("shifted", "scaled", "length")
-        se = {name: getattr(m.metric(name), "noise", None) or 0.0 for name in m}
+        se: dict[str | None, float] = {name: getattr(m.metric(name), "noise", None) or 0.0 for name in m}
+        acc = {name: v for name in m if (v := m[name]) is not None}  # the measured values
         near = {n: decided(m[f"acc_{n}_train"], 0.8, noise=se.get(f"acc_{n}_train")) for n in MODELS}
-        worst = {n: min((f"acc_{n}_{k}" for k in keys if m[f"acc_{n}_{k}"] is not None), key=m.get, default=None)
+        worst = {n: min((f"acc_{n}_{k}" for k in keys if f"acc_{n}_{k}" in acc), key=lambda k: acc[k], default=None)
                  for n in MODELS}
-        far = {n: decided(m[w] if w else None, None if m[f"acc_{n}_train"] is None else m[f"acc_{n}_train"] - 0.2,
+        far = {n: decided(m[w] if w else None, None if (t := m[f"acc_{n}_train"]) is None else t - 0.2,
                           noise=math.hypot(se.get(w, 0.0), se.get(f"acc_{n}_train", 0.0)), above=False)
                for n, w in worst.items()}
         algorithm = every(at_least(m[f"exact_algorithm_{k}"], 1.0) for k in ("train", *keys))

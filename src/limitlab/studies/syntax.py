@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,10 +42,10 @@ from limitlab.data.program_runs import STATUSES, measured, outcome_row, run_all
 from limitlab.data.pycheck import static_checks
 from limitlab.data.pycode import real_programs, trim
 from limitlab.data.stdlib_source import stdlib_corpus
+from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig
 from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
-from limitlab.result import (Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt,
-                             standard_error)
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt, standard_error
 from limitlab.study import Study, register
 
 MEASURES = {"context": "lines that parse in context", "tokenize": "lines that tokenize alone",
@@ -89,13 +89,11 @@ class Syntax(Study[SyntaxConfig]):
 
     claim = "A sequence model trained on code learns its surface syntax but not its meaning."
     Config = SyntaxConfig
-    presets = {
-        "tiny": {"max_chars": 20_000, "hidden": 32, "seq_len": 32, "train_steps": 20, "ngram_order": 4,
-                 "temperatures": (0.7,), "num_samples": 4, "sample_chars": 150, "timeout": 0.3, "num_shown": 1},
-        "full": {"max_chars": 600_000, "hidden": 256, "seq_len": 128, "batch_size": 64, "train_steps": 6000,
-                 "patience": 3, "temperatures": (0.3, 0.5, 0.8, 1.0, 1.2), "num_samples": 64, "sample_chars": 800,
-                 "timeout": 1.0},
-    }
+    presets = {"tiny": {"max_chars": 20_000, "hidden": 32, "seq_len": 32, "train_steps": 20, "ngram_order": 4,
+                        "temperatures": (0.7,), "num_samples": 4, "sample_chars": 150, "timeout": 0.3, "num_shown": 1},
+               "full": {"max_chars": 600_000, "hidden": 256, "seq_len": 128, "batch_size": 64, "train_steps": 6000,
+                        "patience": 3, "temperatures": (0.3, 0.5, 0.8, 1.0, 1.2), "num_samples": 64,
+                        "sample_chars": 800, "timeout": 1.0}}
 
     def run(self, ctx: Context) -> Result:
         cfg = self.config
@@ -109,7 +107,8 @@ class Syntax(Study[SyntaxConfig]):
                                config=TrainConfig(epochs=cfg.max_epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                                                   patience=cfg.patience, max_steps=cfg.train_steps, eval_train=False))
         ngram = NGram(codes, len(vocab.chars), cfg.ngram_order)
-        size, texts = {"num_samples": cfg.num_samples, "num_chars": cfg.sample_chars}, {}
+        size: dict[str, Any] = {"num_samples": cfg.num_samples, "num_chars": cfg.sample_chars}
+        texts: dict[str, list[str]] = {}
         for t in cfg.temperatures:
             texts[f"lstm_T{t:g}"] = sample_lstm(model, vocab, temperature=t, generator=ctx.generator("lstm", t), **size)
             texts[f"ngram_T{t:g}"] = ngram.texts(vocab, temperature=t, rng=ctx.rng("ngram", t), **size)
@@ -176,7 +175,7 @@ class Syntax(Study[SyntaxConfig]):
             """On the asked side of k x real code's `measure` beyond both standard errors: True; beyond them on
             the other side: False; within them (or not measured): None."""
             noises = [x.noise for x in (m.metric(name), m.metric(f"{measure}_real")) if x and x.noise is not None]
-            args = (m[name], None if m[f"{measure}_real"] is None else k * m[f"{measure}_real"])
+            args = (m[name], None if (real := m[f"{measure}_real"]) is None else k * real)
             noise = math.hypot(noises[0], k * noises[1]) if len(noises) == 2 else None
             side, other = (at_most, at_least) if below else (at_least, at_most)
             return True if side(*args, noise=noise) else (False if other(*args, noise=noise) else None)
@@ -187,7 +186,7 @@ class Syntax(Study[SyntaxConfig]):
                  "meaning": every(against_real(f"run_lstm_T{t:g}", "run", 0.5, below=True) for t in temps)}
         pct = lambda name: fmt(m[name], ".0%")  # noqa: E731
         run_text = ", ".join(f"{fmt(r, '.0%')} at T={t:g}" for t, r in runs.items())
-        trained = {1.0: " (stopped at the held-out plateau)", 0.0: " (stopped at the step cap)"}
+        trained = {1.0: " (stopped at the held-out plateau)", 0.0: " (stopped at the step cap)", None: ""}
         text = (f"At temperature {best:g}, {pct(f'context_lstm_T{best:g}')} of the LSTM's lines parse in context "
                 f"(real code {pct('context_real')}; n-gram {pct(f'context_ngram_T{best:g}')}), "
                 f"{pct(f'tokenize_lstm_T{best:g}')} tokenize alone (real {pct('tokenize_real')}), "

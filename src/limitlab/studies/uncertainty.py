@@ -108,7 +108,7 @@ class Uncertainty(Study[UncertaintyConfig]):
             m.add(f"mean_auroc_{s}", sum(m[f"auroc_{s}_{n}"].value for n in OOD_SETS) / len(OOD_SETS), "AUROC",
                   f"{s} AUROC averaged over the OOD sets")
         reached = {n: max((m[f"auroc_{s}_{n}"].value, s) for s in SCORES) for n in OOD_SETS}  # the best score per set
-        hard = min(reached, key=reached.get)
+        hard = min(reached, key=lambda n: reached[n])
         m.add("auroc_hardest", reached[hard][0], "AUROC", f"the best AUROC on the hardest set, {hard} "
               f"({reached[hard][1]})", noise=m[f"auroc_{reached[hard][1]}_{hard}"].noise)
         best = max(SCORES[1:], key=lambda s: m[f"mean_auroc_{s}"].value)
@@ -147,8 +147,8 @@ class Uncertainty(Study[UncertaintyConfig]):
 
     def judge(self, m: MetricValues) -> Verdict:
         base = m["mean_auroc_max-softmax"]
-        means = {s: m[f"mean_auroc_{s}"] for s in SCORES[1:] if m[f"mean_auroc_{s}"] is not None}
-        best = max(means, key=means.get, default=SCORES[1:][0])  # type: ignore[arg-type]
+        means = {s: v for s in SCORES[1:] if (v := m[f"mean_auroc_{s}"]) is not None}
+        best = max(means, key=lambda s: means[s], default=SCORES[1:][0])
         parts = {"confident": at_least(m["conf_ood"], 0.5, noise=margin(m, "conf_ood")),
                  "better": at_least(m["auroc_gain"], 0.0, noise=margin(m, "auroc_gain")),
                  "imperfect": at_most(m["auroc_hardest"], 0.99, noise=margin(m, "auroc_hardest")),

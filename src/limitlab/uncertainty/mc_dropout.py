@@ -6,11 +6,11 @@ approximate posterior predictive; their mean is the prediction and their spread 
 uncertainty. Every other layer stays in eval mode: batch norm uses (and does not update) its running
 statistics.
 
-Speed: the T passes are batched, not looped. The input is replicated k times along the batch
-dimension (dropout draws an independent mask for every row, so a replica is an independent pass)
-and run in chunks of about `chunk_rows` rows; more inputs than that go through `chunk_rows` at a time. One pass per call wastes time on per-call overhead
-when N is small; one giant replicated batch is slower on a CPU than the loop (it leaves the caches);
-`benchmarks/bench_uncertainty.py` measures both and the default chunk size.
+Speed: the T passes are batched, not looped. The input is replicated k times along the batch dimension
+(dropout draws an independent mask for every row, so a replica is an independent pass) and run in chunks
+of about `chunk_rows` rows; more inputs than that go through `chunk_rows` at a time. One pass per call
+wastes time on per-call overhead when N is small; one giant replicated batch is slower on a CPU than the
+loop (it leaves the caches); `benchmarks/bench_uncertainty.py` measures both and the default chunk size.
 """
 from __future__ import annotations
 
