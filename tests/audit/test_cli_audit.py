@@ -66,7 +66,7 @@ def test_audit_writes_a_report_of_every_section_with_the_files_it_audited(user_f
     latest = user_files / "runs" / "latest"
     results = json.loads((latest / "results.json").read_text())["results"]
     assert [r["study"] for r in results] == ["audit-preflight", "audit-robustness", "audit-calibration",
-                                             "audit-uncertainty", "audit-ood"]
+                                             "audit-uncertainty", "audit-ood", "audit-slices"]
     assert results[1]["config"]["pgd_restarts"] == 2
     subject = results[0]["provenance"]["subject"]
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
@@ -85,7 +85,7 @@ def test_a_section_that_crashes_leaves_the_others_in_the_run_folder(user_files, 
     assert main(argv(user_files, "--bounds", "0,255", model="audit_cli_nets:fussy")) == 1
     results = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
     verdicts = {r["study"]: r["verdict"] for r in results}
-    assert verdicts.pop("audit-uncertainty") == "error" and "error" not in verdicts.values() and len(verdicts) == 4
+    assert verdicts.pop("audit-uncertainty") == "error" and "error" not in verdicts.values() and len(verdicts) == 5
     assert (user_files / "runs" / "latest" / "index.html").exists()
 
 

@@ -31,12 +31,14 @@ from limitlab.audit import robustness  # noqa: F401
 from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
+from limitlab.audit import slices  # noqa: F401
 from limitlab.audit.load import load_model
 from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
 
-SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood")  # the order they run and are shown in
+# the order they run and are shown in
+SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood", "slices")
 
 
 def section_ids(sections: Sequence[str] | str | None) -> list[str]:

@@ -46,6 +46,7 @@ from limitlab.audit._common import (
     weights,
     with_intervals,
 )
+from limitlab.audit.advice import UNRELIABLE
 from limitlab.audit.subject import subject_of
 from limitlab.calibration.noise_floor import ece_noise_floor
 from limitlab.calibration.series import diagonal, reliability_series
@@ -159,8 +160,7 @@ class Calibration(Section):
 
     def advise(self, verdict: Verdict, m: MetricValues) -> str:
         if verdict.status == "unreliable":
-            return ("Make the eval-mode forward pass deterministic first (see the pre-flight card): calibration "
-                    "measured on outputs that change between passes is a draw, not a property of the model.")
+            return UNRELIABLE
         ts, vs, n = interval(m, "nll_gain"), interval(m, "nll_vs_over_ts"), int(m["num_held_out"] or 0)
         if verdict.status == "fails" or ts is None:
             return ""
