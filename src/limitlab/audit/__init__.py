@@ -32,13 +32,14 @@ from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
 from limitlab.audit import slices  # noqa: F401
+from limitlab.audit import hardening  # noqa: F401  (the remedies section)
 from limitlab.audit.load import load_model
 from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
 
 # the order they run and are shown in
-SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood", "slices")
+SECTIONS = ("preflight", "robustness", "calibration", "uncertainty", "ood", "slices", "remedies")
 
 
 def section_ids(sections: Sequence[str] | str | None) -> list[str]:
