@@ -144,3 +144,18 @@ def test_without_a_gradient_the_slices_are_still_measured_and_attack_success_is_
     r = run(thresholded, x, y)
     assert "attack" not in r.metrics and not any(k.startswith("attack_") for k in r.metrics)
     assert len(r.figures[0].panels) == 2 and r.verdict != "error"
+
+
+def test_masked_gradients_make_attack_success_a_stated_lower_bound(rounded):
+    x, y = cases.raw_digits("test")
+    r = run(rounded, x, y)
+    assert r.metric("bad_grad_share") == 1.0 and r.metric("attack") < 0.05  # only PGD's random start moves anything
+    assert "(a lower bound: 100% of the inputs have a zero or NaN loss gradient" in r.evidence
+
+
+def test_probability_outputs_give_the_numbers_of_their_logits(mlp, softmax_mlp, digits_test):
+    a, b = (run(m, *digits_test, bounds=(0.0, 1.0)) for m in (mlp, softmax_mlp))
+    for k in range(10):
+        assert a.metric(f"acc_class_{k}") == b.metric(f"acc_class_{k}")
+        assert a.metric(f"ece_class_{k}") == pytest.approx(b.metric(f"ece_class_{k}"), abs=1e-6)
+    assert a.verdict == b.verdict

@@ -49,7 +49,7 @@ from limitlab.audit._common import (
     with_intervals,
 )
 from limitlab.audit.advice import UNRELIABLE
-from limitlab.audit.slices_views import gap_words, label, slices_figure, slices_table, value, worst
+from limitlab.audit.slices_views import CARDS, gap_words, label, slices_figure, slices_table, value, worst
 from limitlab.audit.subject import Subject, outputs_of, subject_of
 from limitlab.audit.sweep import each
 from limitlab.calibration.noise_floor import ece_noise_floor
@@ -101,7 +101,8 @@ class Slices(Section):
         s, cfg = subject_of(ctx), self.config
         conf, pred = torch.softmax(s.logits, 1).max(1)
         right = (pred == s.y).numpy()
-        fooled = self.attack(s, ctx) if checks.gradient_health(s)["path"] == 1 else None
+        grads = checks.gradient_health(s)
+        fooled = self.attack(s, ctx) if grads["path"] == 1 else None
         slices = [(f, k, codes == k) for f, (codes, _) in families(s).items()
                   for k in range(int(codes.max()) + 1) if bool((codes == k).any())]
         judged = sum(int(mask.sum()) >= cfg.min_inputs for *_, mask in slices)
@@ -114,12 +115,15 @@ class Slices(Section):
         if fooled is not None:
             add_share(m, "attack", fooled[right], f"PGD success at eps {cfg.eps:g} on the correct inputs",
                       level=cfg.level)
+            m.add("bad_grad_share", grads["zero"] + grads["nan"], "fraction", "inputs with a zero or NaN/Inf loss "
+                  "gradient (more than 1%: PGD success is a lower bound)")
         for f, k, mask in slices:
             self.measure(m, ctx, f"{f}_{k}", f"{f} {families(s)[f][1][k]}", mask.numpy(), right, conf.numpy(),
                          fooled, adjusted)
-        return self.result(ctx, metrics=m, figures=[slices_figure(m.view(), min_inputs=cfg.min_inputs,
-                                                                   eps=cfg.eps, level=cfg.level)],
-                           tables=[slices_table(m.view(), min_inputs=cfg.min_inputs, eps=cfg.eps, gap=cfg.gap)])
+        v = m.view()
+        return self.result(ctx, metrics=m, figures=[slices_figure(v, min_inputs=cfg.min_inputs, eps=cfg.eps,
+                                                                   level=cfg.level)],
+                           tables=[slices_table(v, min_inputs=cfg.min_inputs, eps=cfg.eps, gap=cfg.gap)])
 
     def attack(self, s: Subject, ctx: Context) -> np.ndarray:
         """Per input: correct clean, and wrong after PGD with restarts at eps (in the unit box)."""
@@ -181,15 +185,8 @@ class Slices(Section):
         found = self.behind(m)
         hits = [k for k, v in found.items() if v]
         if hits:
-            text = f"{'; '.join(gap_words(m, k) for k in hits[:3])}. "
-            if any(k.startswith("class") for k in hits):
-                text += ("For a class: look at its training examples first (how many there are, whether their labels "
-                         "are right, which class its inputs are taken for), then collect or up-weight them (a "
-                         "class-balanced or re-weighted loss) and audit again. ")
-            if any(k.startswith("group") for k in hits):
-                text += ("For a group: train with group-balanced sampling or group DRO (Sagawa et al. 2020, which "
-                         "minimizes the worst group's loss); report the worst group's accuracy beside the average. ")
-            return text.strip()
+            cards = [CARDS[f] for f in FAMILIES if any(k.startswith(f) for k in hits)]
+            return " ".join([f"{'; '.join(gap_words(m, k) for k in hits[:3])}.", *cards])
         undecided = [k for k, v in found.items() if v is None]
         if verdict.status == "inconclusive" and undecided:
             k = max(undecided, key=lambda key: value(m, f"gap_{key}"))

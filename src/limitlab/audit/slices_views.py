@@ -5,9 +5,17 @@ import math
 
 from limitlab import figures
 from limitlab.audit._common import compare, interval, shown
+from limitlab.audit.checks import MAX_BAD_GRADIENTS
 from limitlab.result import Figure, MetricValues, Table
 
 MAX_SHOWN = 20  # bars per panel: beyond it, the slices with the largest gaps
+CARDS = {  # what to try for a slice left behind, by family
+    "class": "For a class: look at its training examples first (how many there are, whether their labels are right, "
+             "which class its inputs are taken for), then collect or up-weight them (a class-balanced or re-weighted "
+             "loss) and audit again.",
+    "group": "For a group: train with group-balanced sampling or group DRO (Sagawa et al. 2020, which minimizes the "
+             "worst group's loss); report the worst group's accuracy beside the average.",
+}
 
 
 def label(m: MetricValues, key: str) -> str:
@@ -47,6 +55,9 @@ def worst(m: MetricValues, family: str) -> str:
     if hit:
         a = _largest(m, hit, "attack")
         text += f"; most attackable: {label(m, a)}, PGD flips {shown(m, f'attack_{a}', '.0%')} of its correct inputs"
+        if (m["bad_grad_share"] or 0.0) > MAX_BAD_GRADIENTS:
+            text += (f" (a lower bound: {m['bad_grad_share']:.0%} of the inputs have a zero or NaN loss gradient, "
+                     "see the robustness section)")
     return text
 
 
