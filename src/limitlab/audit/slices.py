@@ -103,8 +103,9 @@ class Slices(Section):
         right = (pred == s.y).numpy()
         grads = checks.gradient_health(s)
         fooled = self.attack(s, ctx) if grads["path"] == 1 else None
-        slices = [(f, k, codes == k) for f, (codes, _) in families(s).items()
-                  for k in range(int(codes.max()) + 1) if bool((codes == k).any())]
+        fams = families(s)
+        slices = [(f, k, codes == k) for f, (codes, _) in fams.items() for k in range(int(codes.max()) + 1)
+                  if bool((codes == k).any())]
         judged = sum(int(mask.sum()) >= cfg.min_inputs for *_, mask in slices)
         adjusted = 1 - (1 - cfg.level) / max(judged, 1)
         m = Metrics()
@@ -118,7 +119,7 @@ class Slices(Section):
             m.add("bad_grad_share", grads["zero"] + grads["nan"], "fraction", "inputs with a zero or NaN/Inf loss "
                   "gradient (more than 1%: PGD success is a lower bound)")
         for f, k, mask in slices:
-            self.measure(m, ctx, f"{f}_{k}", f"{f} {families(s)[f][1][k]}", mask.numpy(), right, conf.numpy(),
+            self.measure(m, ctx, f"{f}_{k}", f"{f} {fams[f][1][k]}", mask.numpy(), right, conf.numpy(),
                          fooled, adjusted)
         v = m.view()
         return self.result(ctx, metrics=m, figures=[slices_figure(v, min_inputs=cfg.min_inputs, eps=cfg.eps,
