@@ -66,11 +66,13 @@ def test_audit_writes_a_report_of_every_section_with_the_files_it_audited(user_f
     latest = user_files / "runs" / "latest"
     results = json.loads((latest / "results.json").read_text())["results"]
     assert [r["study"] for r in results] == ["audit-preflight", "audit-robustness", "audit-corruption",
-                                             "audit-calibration", "audit-uncertainty", "audit-ood"]
+                                             "audit-calibration", "audit-uncertainty", "audit-ood", "audit-slices"]
     assert results[1]["config"]["pgd_restarts"] == 2
     subject = results[0]["provenance"]["subject"]
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     assert subject["model"] == "audit_cli_nets:build" and subject["sha256"]["weights"] == digest
+    assert subject["not_run"] == {"attribution": "no convolutional layer: pass --layer NAME",
+                                  "remedies": "needs --train FILE (labelled training inputs to fine-tune on)"}
     assert json.loads((latest / "run.json").read_text())["kind"] == "audit"
     assert results[1]["rerun"].startswith("limitlab audit --model audit_cli_nets:build")
     html = (latest / "index.html").read_text()
@@ -81,12 +83,34 @@ def test_audit_writes_a_report_of_every_section_with_the_files_it_audited(user_f
     assert out.index("Pre-flight checks") < out.index("audit-robustness")
 
 
+def test_groups_and_training_files_give_the_per_group_slices_and_the_remedies(user_files):
+    weights = user_files / "model.safetensors"
+    names = np.array(["north", "south", "east"])[np.arange(60) % 3]
+    (user_files / "groups.csv").write_text("region\n" + "\n".join(names) + "\n")
+    rng = np.random.default_rng(1)
+    np.savez(user_files / "train.npz", x=rng.uniform(0, 255, size=(80, 1, 4, 4)).astype(np.float32),
+             y=rng.integers(0, 3, size=80))
+    before = weights.read_bytes()
+    assert main(argv(user_files, "--weights", str(weights), "--bounds", "0,255", "--groups",
+                     str(user_files / "groups.csv"), "--train", str(user_files / "train.npz"))) == 0
+    results = {r["study"]: r for r in json.loads((user_files / "runs" / "latest" / "results.json").read_text())
+               ["results"]}
+    slices, remedies = results["audit-slices"]["metrics"], results["audit-remedies"]["metrics"]
+    for k, name in enumerate(["east", "north", "south"]):  # codes in sorted order of the names
+        assert slices[f"n_group_{k}"]["value"] == 20 and name in slices[f"acc_group_{k}"]["description"]
+    assert remedies["num_train"]["value"] == 80 and remedies["steps"]["value"] >= 1
+    assert weights.read_bytes() == before
+    html = (user_files / "runs" / "latest" / "index.html").read_text()
+    assert "audit-remedies" in html and "group &#39;north&#39;" in html
+    assert "remedies" not in results["audit-preflight"]["provenance"]["subject"].get("not_run", {})
+
+
 def test_a_section_that_crashes_leaves_the_others_in_the_run_folder(user_files, capsys):
     assert main(argv(user_files, "--bounds", "0,255", model="audit_cli_nets:fussy")) == 1
     results = json.loads((user_files / "runs" / "latest" / "results.json").read_text())["results"]
     verdicts = {r["study"]: r["verdict"] for r in results}
     assert verdicts.pop("audit-uncertainty") == verdicts.pop("audit-ood") == "error"  # both run MC dropout
-    assert "error" not in verdicts.values() and len(verdicts) == 4
+    assert "error" not in verdicts.values() and len(verdicts) == 5
     assert (user_files / "runs" / "latest" / "index.html").exists()
 
 

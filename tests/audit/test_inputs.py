@@ -121,6 +121,7 @@ def test_a_section_that_cannot_run_is_left_out_and_named_and_asking_for_it_is_an
                             settings={"robustness.eps_grid": (0.1,), "robustness.square_queries": 2})
     assert "audit-uncertainty" not in [r.study for r in report]
     assert report.subject["not_run"] == {"uncertainty": "needs what this model lacks",
-                                         "attribution": "needs image inputs (N, C, H, W); the data is (N, 4)"}
+                                         "attribution": "needs image inputs (N, C, H, W); the data is (N, 4)",
+                                         "remedies": "needs --train FILE (labelled training inputs to fine-tune on)"}
     with pytest.raises(ConfigError, match="section 'uncertainty' cannot run on this model and data: needs what"):
         limitlab.audit(model, x, y, sections="uncertainty", preset="tiny")

@@ -59,7 +59,7 @@ def test_a_random_forward_pass_makes_every_section_unreliable(mlp, digits_test):
     x, y = digits_test
     a = run(planted.RandomForward(mlp), x[:120], y[:120], sections=None, bounds=(0.0, 1.0))
     assert {k: r.verdict for k, r in a.items() if k != "preflight"} == dict.fromkeys(
-        ("robustness", "corruption", "calibration", "uncertainty", "ood"), "unreliable")
+        ("robustness", "corruption", "calibration", "uncertainty", "ood", "slices"), "unreliable")
 
 
 def test_accuracy_at_chance_alone(mlp, digits_test):

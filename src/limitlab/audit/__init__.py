@@ -36,6 +36,8 @@ from limitlab.audit import calibration  # noqa: F401
 from limitlab.audit import uncertainty  # noqa: F401
 from limitlab.audit import ood as _ood  # noqa: F401  (a name apart from audit()'s `ood` option)
 from limitlab.audit import attribution  # noqa: F401
+from limitlab.audit import slices  # noqa: F401
+from limitlab.audit import hardening  # noqa: F401  (the remedies section)
 # isort: on
 from limitlab.audit.load import load_model
 from limitlab.audit.outcome import AuditReport
@@ -43,7 +45,8 @@ from limitlab.audit.subject import Options, Subject, SubjectSpec, build_subject,
 from limitlab.errors import ConfigError
 
 # the order they run and are shown in
-SECTIONS = ("preflight", "robustness", "corruption", "calibration", "uncertainty", "ood", "attribution")
+SECTIONS = ("preflight", "robustness", "corruption", "calibration", "uncertainty", "ood", "attribution", "slices",
+            "remedies")
 
 
 def section_ids(sections: Sequence[str] | str | None) -> list[str]:

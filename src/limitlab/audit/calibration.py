@@ -7,18 +7,25 @@ ECE a calibrated model shows on n inputs: the noise floor, `limitlab.calibration
 Protocol: on what the model means (its logits; log p when it outputs probabilities, so softmax gives
 back its own p), in float64. A seeded split in halves: temperature T is fitted (NLL, L-BFGS) on the
 first; ECE, NLL, Brier and accuracy are measured on the held-out half before and after dividing the
-logits by T. T > 1: the model was over-confident; T < 1: under-confident. Intervals: a bootstrap
-over the held-out inputs (ECE, NLL and the NLL gained by scaling, paired), Clopper-Pearson for the
-accuracy; the ECE's noise floor is the mean ECE of labels drawn from the model's own confidences.
+logits by T. T > 1: the model was over-confident; T < 1: under-confident. Beside it, vector
+scaling (Guo et al. sec. 4.2: a scale and a bias per class, `limitlab.calibration.VectorScaler`),
+fitted on the same half and measured on the same held-out half; it may change the argmax, so its
+accuracy is reported too (with few errors on the fitting half its NLL has no finite minimum: L-BFGS
+stops at its iteration cap, and the held-out half shows the over-fit). Intervals: a bootstrap over
+the held-out inputs (ECE, NLL, the NLL gained by each scaling and by vector over temperature
+scaling, and the accuracy vector scaling moves: all paired), Clopper-Pearson for accuracies; the
+ECE's noise floor is the mean ECE of labels drawn from the model's own confidences.
 
 Verdict: unreliable if the forward pass is not deterministic. Holds (miscalibrated) if the held-out
 ECE's 95% interval lies above `max_ece` (0.05) by more than its noise floor; fails (calibrated) if
 that interval lies below 0.05 and temperature scaling does not lower the held-out NLL (the interval of
 the gain does not lie above 0); inconclusive otherwise (the interval straddles 0.05, or the ECE is
-small while rescaling still measurably improves the NLL). The evidence says whether the remedy helps.
+small while rescaling still measurably improves the NLL). The evidence says whether the remedy helps;
+vector scaling is reported beside it and does not enter the rule.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -39,14 +46,19 @@ from limitlab.audit._common import (
     weights,
     with_intervals,
 )
+from limitlab.audit.advice import UNRELIABLE
 from limitlab.audit.subject import subject_of
 from limitlab.calibration.noise_floor import ece_noise_floor
 from limitlab.calibration.series import diagonal, reliability_series
 from limitlab.config import Interval
 from limitlab.context import Context
+from limitlab.errors import DataError
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict
 from limitlab.stats import weighted
 from limitlab.study import AUDIT_CHAPTER, register
+
+AFTER = {"": "", "_ts": " after temperature scaling", "_vs": " after vector scaling"}
+LABEL = {"": "before", "_ts": "temperature (T = {t:.2f})", "_vs": "vector scaling"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,9 @@ class Calibration(Section):
         z, y = s.logits, s.y[held]
         scaler = cal.TemperatureScaler().fit(z[fit], s.y[fit])
         scaled = {"": z[held], "_ts": scaler.transform(z[held])}
-        before, after = torch.softmax(scaled[""], 1), torch.softmax(scaled["_ts"], 1)
+        with contextlib.suppress(DataError):  # 2C parameters on half the inputs: it can diverge (left out then)
+            scaled["_vs"] = cal.VectorScaler().fit(z[fit], s.y[fit]).transform(z[held])
+        probs = {tag: torch.softmax(v, 1) for tag, v in scaled.items()}
         w = weights(len(held), num=cfg.num_bootstrap, rng=ctx.rng("calibration", "bootstrap"))
         m = Metrics()
         add_trust(m, s)
@@ -81,31 +95,40 @@ class Calibration(Section):
               "1: measured on log p, the model's outputs being probabilities")
         m.add("temperature", scaler.temperature_, "", "T fitted on the first half (> 1: over-confident)")
         m.add("num_held_out", len(held), "inputs", "inputs the scores are measured on")
-        nll = {}
-        for tag, probs in (("", before), ("_ts", after)):
-            conf, pred = probs.max(1)
-            correct = (pred == y).double().numpy()
-            e = weighted.ece(w, conf.numpy(), correct, bins=cfg.bins)
+        nll, right = {}, {}
+        for tag, p in probs.items():
+            after = AFTER[tag]
+            conf, pred = p.max(1)
+            right[tag] = (pred == y).double().numpy()
+            e = weighted.ece(w, conf.numpy(), right[tag], bins=cfg.bins)
             noise = float(ece_noise_floor(conf, bins=cfg.bins, num=cfg.noise_draws,
                                           generator=ctx.generator("calibration", "noise", tag)).mean())
-            add_bootstrap(m, f"ece{tag}", e[0], e[1:], "probability", f"held-out ECE{' after scaling' if tag else ''}",
-                          level=cfg.level, noise=noise)
+            add_bootstrap(m, f"ece{tag}", e[0], e[1:], "probability", f"held-out ECE{after}", level=cfg.level,
+                          noise=noise)
             nll[tag] = F.cross_entropy(scaled[tag], y, reduction="none").numpy()
             per = w @ nll[tag] / len(held)
-            add_bootstrap(m, f"nll{tag}", per[0], per[1:], "nats", f"held-out NLL{' after scaling' if tag else ''}",
-                          level=cfg.level)
-            m.add(f"brier{tag}", cal.brier(probs, y), "", f"held-out Brier score{' after scaling' if tag else ''}")
-        gain = w @ (nll[""] - nll["_ts"]) / len(held)
-        add_bootstrap(m, "nll_gain", gain[0], gain[1:], "nats", "held-out NLL lowered by temperature scaling (paired)",
-                      level=cfg.level)
-        add_share(m, "acc", before.argmax(1) == y, "held-out accuracy (scaling keeps every argmax)", level=cfg.level)
+            add_bootstrap(m, f"nll{tag}", per[0], per[1:], "nats", f"held-out NLL{after}", level=cfg.level)
+            m.add(f"brier{tag}", cal.brier(p, y), "", f"held-out Brier score{after}")
+        for a, b, name, what in (("", "_ts", "nll_gain", "temperature scaling"), ("", "_vs", "nll_gain_vs",
+                                 "vector scaling"), ("_ts", "_vs", "nll_vs_over_ts", "vector over temperature")):
+            if b in nll:
+                gain = w @ (nll[a] - nll[b]) / len(held)
+                add_bootstrap(m, name, gain[0], gain[1:], "nats", f"held-out NLL lowered by {what} (paired)",
+                              level=cfg.level)
+        add_share(m, "acc", right[""] > 0, "held-out accuracy (temperature scaling keeps every argmax)",
+                  level=cfg.level)
+        if "_vs" in right:
+            add_share(m, "acc_vs", right["_vs"] > 0, "held-out accuracy after vector scaling", level=cfg.level)
+            moved = w @ (right["_vs"] - right[""]) / len(held)
+            add_bootstrap(m, "acc_change_vs", moved[0], moved[1:], "fraction", "held-out accuracy gained by vector "
+                          "scaling (paired)", level=cfg.level)
+        series = [reliability_series(p, y, bins=cfg.bins, label=LABEL[tag].format(t=scaler.temperature_))
+                  for tag, p in probs.items()]
         figure = Figure("reliability", "Reliability diagram on the held-out half", [figures.lines(
-            [reliability_series(before, y, bins=cfg.bins, label="before"),
-             reliability_series(after, y, bins=cfg.bins, label=f"after (T = {scaler.temperature_:.2f})"), diagonal()],
-            xlabel="confidence (bin mean)", ylabel="accuracy in bin", ylim=(0, 1.02))],
+            [*series, diagonal()], xlabel="confidence (bin mean)", ylabel="accuracy in bin", ylim=(0, 1.02))],
             caption="Points below the diagonal: more confident than accurate. A marker's area is proportional to the "
-                    "number of inputs in its bin." + (" Measured on log p: the model outputs probabilities."
-                                                     if s.kind.kind == "probabilities" else ""))
+                    "number of inputs in its bin; both scalings were fitted on the other half." +
+                    (" Measured on log p: the model outputs probabilities." if s.kind.kind == "probabilities" else ""))
         return self.result(ctx, metrics=m, figures=[figure])
 
     def judge(self, m: MetricValues) -> Verdict:
@@ -121,7 +144,9 @@ class Calibration(Section):
                 f"after temperature scaling with T = {shown(m, 'temperature', '.2f')}{side}; NLL {shown(m, 'nll')} -> "
                 f"{shown(m, 'nll_ts')}; accuracy {shown(m, 'acc', '.1%')} on {int(m['num_held_out'] or 0)} inputs"
                 + ("; measured on log p (the model outputs probabilities)" if m["outputs_probabilities"] else "")
-                + ("" if helps is None else "; the remedy helps" if helps else "; the remedy does not lower the NLL"))
+                + ("" if helps is None else "; the remedy helps" if helps else "; the remedy does not lower the NLL")
+                + ("" if m["nll_vs"] is None else f"; vector scaling: ECE {shown(m, 'ece_vs')}, NLL "
+                   f"{shown(m, 'nll_vs')}, accuracy {shown(m, 'acc_vs', '.1%')}"))
         if ece_iv is None:
             return Verdict("inconclusive", f"{text}. Not measured: the ECE's interval.")
         if ece_iv[0] - floor > cfg.max_ece:
@@ -131,3 +156,34 @@ class Calibration(Section):
         return Verdict("inconclusive", f"{text}. " + (f"The ECE's interval straddles {cfg.max_ece} (or its noise "
                                                       "floor): more inputs would decide." if ece_iv[1] >= cfg.max_ece
                                                       else "The ECE is small, but rescaling still lowers the NLL."))
+
+    def advise(self, verdict: Verdict, m: MetricValues) -> str:
+        if verdict.status == "unreliable":
+            return UNRELIABLE
+        ts, vs, n = interval(m, "nll_gain"), interval(m, "nll_vs_over_ts"), int(m["num_held_out"] or 0)
+        if verdict.status == "fails" or ts is None:
+            return ""
+        if ts[0] > 0:
+            text = (f"Apply temperature scaling fitted on held-out data (divide the logits by T = "
+                    f"{shown(m, 'temperature', '.2f')}): on the other half it lowered the NLL from {shown(m, 'nll')} "
+                    f"to {shown(m, 'nll_ts')} and the ECE from {shown(m, 'ece')} to {shown(m, 'ece_ts')}, and it "
+                    "cannot change a prediction.")
+        elif verdict.status == "holds":
+            text = (f"Temperature scaling did not lower the held-out NLL measurably (gain {shown(m, 'nll_gain')}): "
+                    "the miscalibration is not one global over- or under-confidence. Try a per-class or binned "
+                    "recalibration on held-out data (vector scaling, histogram binning, isotonic regression), "
+                    f"with more held-out inputs than {n}.")
+        else:
+            floor = (e.noise if (e := m.metric("ece")) else None) or 0.0
+            text = (f"Undecided on {n} held-out inputs: the ECE {shown(m, 'ece')} is not clear of "
+                    f"{self.config.max_ece:g} by more than its noise floor ({floor:.3f}); a larger test set would "
+                    "decide (the interval and the floor both shrink as 1 / sqrt(n)).")
+        if vs is not None and vs[0] > 0:
+            text += (f" Vector scaling (a scale and a bias per class, Guo et al. 2017) did better still: NLL "
+                     f"{shown(m, 'nll_vs')}, ECE {shown(m, 'ece_vs')}, accuracy {shown(m, 'acc_vs', '.1%')} (change "
+                     f"{shown(m, 'acc_change_vs', '+.1%')}); prefer it if that accuracy change is acceptable, fitted "
+                     "on as many held-out inputs as you can spare (its 2 parameters per class over-fit on few).")
+        elif vs is not None and ts[0] > 0:
+            text += (f" Vector scaling did not beat it measurably (NLL {shown(m, 'nll_vs')}, its gain over temperature "
+                     f"scaling {shown(m, 'nll_vs_over_ts')}): the single temperature is the safer choice.")
+        return text

@@ -110,6 +110,11 @@ class Preflight(Section):
         return Verdict("fails", f"No problem found: deterministic, input gradients present, bounds fit the data, "
                                 f"accuracy above the most common label's share.{tail}")
 
+    def advise(self, verdict: Verdict, m: MetricValues) -> str:
+        from limitlab.audit import advice
+
+        return advice.preflight(verdict, m, self.problems(m))
+
     def table(self, s, m: MetricValues, modes: list[str]) -> Table:
         from limitlab.audit.preflight_table import preflight_rows
 

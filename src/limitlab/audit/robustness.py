@@ -206,3 +206,8 @@ class Robustness(Section):
                         f"The halving eps's interval straddles {cfg.small:g} of the range."),
             "noise-specific": f"Sign noise of that size also costs over {1 - cfg.noise_keeps:.0%} of the accuracy: "
                               "fragile, but not specifically to gradient-chosen changes."})
+
+    def advise(self, verdict: Verdict, m: MetricValues) -> str:
+        from limitlab.audit import advice
+
+        return advice.robustness(verdict, m, stated=self.config.stated, small=self.config.small)

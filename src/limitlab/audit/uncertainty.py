@@ -126,3 +126,8 @@ class Uncertainty(Section):
         if above:
             return Verdict("fails", f"{text}. Its confidence separates its errors well (AUROC above {cfg.max_auroc}).")
         return Verdict("holds", f"{text}. Its confidence is a weak signal of its errors (AUROC below {cfg.max_auroc}).")
+
+    def advise(self, verdict: Verdict, m: MetricValues) -> str:
+        from limitlab.audit import advice
+
+        return advice.uncertainty(verdict, m)
