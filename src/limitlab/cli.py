@@ -79,10 +79,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="a setting and the values to try (a JSON list for list-valued keys); repeatable: the "
                         "sweep runs the Cartesian product")
     _execution_options(w)
-    a = sub.add_parser("audit", help="audit your own classifier: pre-flight checks, robustness, calibration, "
-                                     "uncertainty, OOD")
+    a = sub.add_parser("audit", help="audit your own classifier: pre-flight checks, robustness, corruptions, "
+                                     "calibration, uncertainty, OOD, attribution, slices, remedies")
     a.add_argument("--model", required=True, metavar="SPEC", help="package.module:callable that returns the nn.Module")
-    a.add_argument("--weights", type=Path, help="its state dict (.safetensors, or .pt/.pth saved from state_dict())")
+    a.add_argument("--weights", type=Path, help="its state dict (.safetensors, or .pt/.pth saved from "
+                                                "state_dict()); default: the weights the builder gives it")
     a.add_argument("--data", type=Path, required=True,
                    help="test inputs and labels: .npz/.pt/.safetensors with x and y")
     a.add_argument("--bounds", metavar="LO,HI|FILE",
@@ -90,13 +91,16 @@ def _parser() -> argparse.ArgumentParser:
                         "bounds (default: inferred from the data per channel or per feature, and said so)")
     a.add_argument("--normalize", metavar="MEAN,STD",
                    help="the model expects (x - mean) / std per channel while the data is raw: C means then C stds "
-                        "(attacks stay in raw units)")
+                        "(attacks stay in raw units; default: none)")
     a.add_argument("--ood", type=Path, metavar="FILE", help="your own out-of-distribution inputs, scored beside the "
-                                                            "built-in sets (.npz/.pt/.safetensors/.csv with x)")
+                                                            "built-in sets (.npz/.pt/.safetensors/.csv with x; "
+                                                            "default: none)")
     a.add_argument("--groups", type=Path, metavar="FILE", help="a group id per input of --data, for per-group "
-                                                               "findings (.npz with groups, or a one-column .csv)")
+                                                               "findings (.npz with groups, or a one-column .csv; "
+                                                               "default: none, per class only)")
     a.add_argument("--train", type=Path, metavar="FILE", help="labelled training data (like --data) for the remedies "
-                                                              "that fine-tune a copy of the model")
+                                                              "that fine-tune a copy of the model (default: none: "
+                                                              "the remedies section is left out)")
     a.add_argument("--layer", metavar="NAME", help="the module attribution reads (default: the last convolution)")
     a.add_argument("--max-inputs", type=_positive("--max-inputs"), metavar="N",
                    help="audit a seeded subsample of N inputs, stratified by label (default: all)")
@@ -106,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
                                                     "cuda, cuda:N (default auto)")
     a.add_argument("--sections", metavar="A,B", help="the sections to run, e.g. robustness,ood (default: all; the "
                                                      "pre-flight checks always run; a wrong name lists them all)")
-    a.add_argument("--preset", default="default", help="tiny | default | full")
+    a.add_argument("--preset", default="default", help="tiny | default | full (default: default)")
     a.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a section's config value, e.g. robustness.pgd_restarts=8; repeatable")
     a.add_argument("--config", type=Path, help="a TOML or JSON file of overrides (tables named after sections)")
