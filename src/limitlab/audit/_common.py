@@ -1,6 +1,7 @@
 """What the audit's sections share: the Study base they extend, interval-carrying metrics, the trust rule."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -51,6 +52,39 @@ class BootstrapConfig(IntervalConfig):
 def with_intervals(**constraints: Constraint) -> dict[str, Constraint]:
     """A section config's constraints: its own, and those of `BootstrapConfig` (a superset of IntervalConfig's)."""
     return {**BootstrapConfig.constraints, **constraints}
+
+
+@dataclass(frozen=True)
+class PGDConfig(BootstrapConfig):
+    """... and, for a section that attacks, the robustness section's PGD (Madry et al. 2018): `pgd_restarts`
+    random restarts of `pgd_steps` steps of `step_ratio` * eps / steps. One definition, so the robustness,
+    slices and remedies sections attack alike and their numbers agree."""
+
+    constraints: ClassVar = with_intervals(pgd_steps=Interval(1), pgd_restarts=Interval(1),
+                                           step_ratio=Interval(0, closed="neither"))
+    pgd_steps: int = 10
+    pgd_restarts: int = 4
+    step_ratio: float = 2.5
+
+    def pgd_strength(self) -> str:
+        """The PGD as the report states it."""
+        return (f"PGD: {self.pgd_restarts} random restart(s) x {self.pgd_steps} steps of {self.step_ratio:g} eps / "
+                f"{self.pgd_steps}")
+
+
+@dataclass(frozen=True)
+class AttackConfig(PGDConfig):
+    """... and the gradient-free Square attack (Andriushchenko et al. 2020) on what PGD left correct."""
+
+    constraints: ClassVar = {**PGDConfig.constraints, "square_queries": Interval(1),
+                             "square_p_init": Interval(0, 1, closed="right")}
+    square_queries: int = 500
+    square_p_init: float = 0.8
+
+    def strength(self, square_at: Iterable[float]) -> str:
+        """PGD and Square (run at `square_at`) as the report states them."""
+        return (f"{self.pgd_strength()}; Square: {self.square_queries} queries (p_init {self.square_p_init:g}) at "
+                f"eps {', '.join(f'{e:g}' for e in square_at)}")
 
 
 def add_trust(m: Metrics, s) -> None:

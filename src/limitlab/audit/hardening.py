@@ -39,7 +39,7 @@ from limitlab.attacks.restarts import pgd_restarts
 from limitlab.attacks.square import square
 from limitlab.audit import advice, checks
 from limitlab.audit._common import (
-    BootstrapConfig,
+    AttackConfig,
     Section,
     add_bootstrap,
     add_share,
@@ -48,7 +48,6 @@ from limitlab.audit._common import (
     shown,
     untrusted,
     weights,
-    with_intervals,
 )
 from limitlab.audit.subject import Subject, outputs_of, subject_of
 from limitlab.audit.sweep import each
@@ -67,12 +66,10 @@ POSITIVE = Interval(0, closed="neither")
 
 
 @dataclass(frozen=True)
-class RemediesConfig(BootstrapConfig):
-    constraints: ClassVar = with_intervals(
-        eps=Interval(0, 1, closed="right"), epochs=Interval(1), max_steps=Interval(1), batch_size=Interval(1),
-        lr=POSITIVE, train_steps=Interval(1), train_step_ratio=POSITIVE, pgd_steps=Interval(1),
-        pgd_restarts=Interval(1), step_ratio=POSITIVE, square_queries=Interval(1),
-        square_p_init=Interval(0, 1, closed="right"))
+class RemediesConfig(AttackConfig):  # the evaluation: the robustness section's PGD and Square
+    constraints: ClassVar = {**AttackConfig.constraints, "eps": Interval(0, 1, closed="right"),
+                             "epochs": Interval(1), "max_steps": Interval(1), "batch_size": Interval(1), "lr": POSITIVE,
+                             "train_steps": Interval(1), "train_step_ratio": POSITIVE}
     eps: float = 0.1  # one of the robustness section's stated eps (a fraction of each value's range)
     epochs: int = 10
     max_steps: int = 500
@@ -80,11 +77,6 @@ class RemediesConfig(BootstrapConfig):
     lr: float = 1e-3
     train_steps: int = 7  # Madry et al.'s CIFAR-10 training attack: 7 steps of 2/255 at eps 8/255
     train_step_ratio: float = 1.75
-    pgd_steps: int = 10  # the evaluation: the robustness section's PGD and Square
-    pgd_restarts: int = 4
-    step_ratio: float = 2.5
-    square_queries: int = 500
-    square_p_init: float = 0.8
 
 
 @register("audit-remedies", chapter=AUDIT_CHAPTER)

@@ -39,7 +39,7 @@ import torch
 
 from limitlab.audit import checks, masking
 from limitlab.audit._common import (
-    BootstrapConfig,
+    AttackConfig,
     Section,
     add_bootstrap,
     add_share,
@@ -48,7 +48,6 @@ from limitlab.audit._common import (
     shown,
     untrusted,
     weights,
-    with_intervals,
 )
 from limitlab.audit.robustness_views import accuracy_figure, adversarial_examples, counts_table, example_eps
 from limitlab.audit.subject import subject_of
@@ -64,22 +63,15 @@ STATED = (0.03, 0.1, 0.3)  # 0.03 ~ 8/255 (CIFAR-10's budget), 0.1 and 0.3 (MNIS
 
 
 @dataclass(frozen=True)
-class RobustnessConfig(BootstrapConfig):
-    constraints: ClassVar = with_intervals(
-        eps_grid=Each(FRACTION, min_len=1, unique=True), headline_eps=Each(FRACTION, unique=True),
-        square_eps=Each(FRACTION, unique=True), small=FRACTION,
-        pgd_steps=Interval(1), pgd_restarts=Interval(1), step_ratio=Interval(0, closed="neither"),
-        square_queries=Interval(1), square_p_init=FRACTION, unbounded_eps=FRACTION, noise_keeps=Interval(0, 1),
-        max_bad_gradients=Interval(0, 1))
+class RobustnessConfig(AttackConfig):
+    constraints: ClassVar = {**AttackConfig.constraints, "eps_grid": Each(FRACTION, min_len=1, unique=True),
+                             "headline_eps": Each(FRACTION, unique=True), "square_eps": Each(FRACTION, unique=True),
+                             "small": FRACTION, "unbounded_eps": FRACTION, "noise_keeps": Interval(0, 1),
+                             "max_bad_gradients": Interval(0, 1)}
     eps_grid: tuple[float, ...] = (0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3)  # fractions of each value's range
     headline_eps: tuple[float, ...] | None = None  # None: those of STATED on the grid (else the grid's largest)
     small: float = 0.1
-    pgd_steps: int = 10
-    pgd_restarts: int = 4
-    step_ratio: float = 2.5
-    square_queries: int = 500
     square_eps: tuple[float, ...] | None = None  # where Square runs; None: the stated eps
-    square_p_init: float = 0.8
     unbounded_eps: float = 1.0  # the whole input box: any input is reachable, so PGD must reach 0%
     noise_keeps: float = 0.9
     max_bad_gradients: float = checks.MAX_BAD_GRADIENTS
@@ -166,14 +158,8 @@ class Robustness(Section):
         ran = [e in cfg.square_at for e in grid]
         return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran),
                                                     *adversarial_examples(s, kept.get("pgd"), shown_at)],
-                           tables=[counts_table(grid, counts, extra, n, s.bounds.span, strength=self.strength(),
-                                                ran=ran)])
-
-    def strength(self) -> str:
-        cfg = self.config
-        return (f"PGD: {cfg.pgd_restarts} random restart(s) x {cfg.pgd_steps} steps of {cfg.step_ratio:g} eps / "
-                f"{cfg.pgd_steps}; Square: {cfg.square_queries} queries (p_init {cfg.square_p_init:g}) at eps "
-                f"{', '.join(f'{e:g}' for e in cfg.square_at)}")
+                           tables=[counts_table(grid, counts, extra, n, s.bounds.span,
+                                                strength=cfg.strength(cfg.square_at), ran=ran)])
 
     def judge(self, m: MetricValues) -> Verdict:
         cfg = self.config

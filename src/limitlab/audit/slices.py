@@ -36,7 +36,7 @@ import torch
 from limitlab.attacks.restarts import pgd_restarts
 from limitlab.audit import checks
 from limitlab.audit._common import (
-    BootstrapConfig,
+    PGDConfig,
     Section,
     add_bootstrap,
     add_share,
@@ -46,7 +46,6 @@ from limitlab.audit._common import (
     shown,
     untrusted,
     weights,
-    with_intervals,
 )
 from limitlab.audit.advice import UNRELIABLE
 from limitlab.audit.slices_views import CARDS, gap_words, label, slices_figure, slices_table, value, worst
@@ -65,16 +64,12 @@ FAMILIES = ("class", "group")
 
 
 @dataclass(frozen=True)
-class SlicesConfig(BootstrapConfig):
-    constraints: ClassVar = with_intervals(
-        gap=FRACTION, min_inputs=Interval(2), eps=FRACTION, pgd_steps=Interval(1), pgd_restarts=Interval(1),
-        step_ratio=Interval(0, closed="neither"), bins=Interval(1), noise_draws=Interval(1))
+class SlicesConfig(PGDConfig):
+    constraints: ClassVar = {**PGDConfig.constraints, "gap": FRACTION, "min_inputs": Interval(2), "eps": FRACTION,
+                             "bins": Interval(1), "noise_draws": Interval(1)}
     gap: float = 0.1
     min_inputs: int = 20
     eps: float = 0.1  # one of the robustness section's stated eps (a fraction of each value's range)
-    pgd_steps: int = 10
-    pgd_restarts: int = 4
-    step_ratio: float = 2.5
     bins: int = 15
     noise_draws: int = 200
 
