@@ -5,27 +5,32 @@ NOT to use end-to-end systems: ... when we do not have enough data"; "Correctly 
 is limited"). Dalal, Triggs. Histograms of oriented gradients. CVPR 2005. Little, Rubin. Statistical analysis with
 missing data (MCAR / MNAR).
 
-Protocol. Learning curves: for each of `num_seeds` seeds, a class-balanced random order of the 1,437 digits of the
-train and validation sets; the first n examples (n in `sizes`) train (a) the zoo CNN end to end (Adam, `epochs`
-epochs but at least `min_steps` steps, no early stopping), (b) logistic regression on HOG features (9 orientations,
-4x4-pixel cells, 2x2 blocks, on the digits upsampled to 16x16), (c) logistic regression on raw pixels (a reference
-line). Test accuracy on the 360 test digits. Missing data: `missing_set` (breast cancer by default), `missing_train`
-random training rows per seed, the rest for test; a fraction `missing_rate` of every column removed completely at
-random (MCAR) or not at random (MNAR: probability proportional to the value's rank), in training and test rows
-alike; an MLP with zero-fill, an MLP with mean imputation plus missing-indicator features, and scikit-learn's
-HistGradientBoostingClassifier on the NaNs as they are; the MLP on the complete table as a reference.
+Protocol. Learning curves: for each of `num_seeds` seeds, a class-balanced random order of the 1,437 digits of the train
+and validation sets; the first n examples (n in `sizes`) train (a) the zoo CNN end to end (Adam, `epochs` epochs but at
+least `min_steps` steps, no early stopping), (b) logistic regression on HOG features (9 orientations, 4x4-pixel cells,
+2x2 blocks, on the digits upsampled to 16x16), (c) logistic regression on raw pixels (a reference line). Test accuracy
+on the 360 test digits. The small sizes n <= `small_n` get more power: `small_draws` draws (the first `num_seeds` are
+the curves'; the others train the small sizes only), each scored at those sizes on every digit it did not train on (the
+360 test digits and the pool digits after its first `small_n`: about 1,700). Missing data: `missing_set` (breast cancer
+by default), `missing_train` random training rows per seed, the rest for test; a fraction `missing_rate` of every column
+removed completely at random (MCAR) or not at random (MNAR: probability proportional to the value's rank), in training
+and test rows alike; an MLP with zero-fill, an MLP with mean imputation plus missing-indicator features, and scikit-
+learn's HistGradientBoostingClassifier on the NaNs as they are; the MLP on the complete table as a reference.
 
-Verdict: "little data" is every size n <= `small_n` (100 by default: at most ten examples per class), not the
-smallest size alone (where both methods sit near chance-limited accuracy with a large seed spread). The small-n gap
-is HOG + logistic regression minus CNN test accuracy, averaged over those sizes and the seeds; its noise floor is two
-standard errors of that mean over the 360 test digits (per-digit paired correctness differences). "small-n" = the gap
-exceeds its noise floor and is positive on every seed (sign consistency over seeds); it fails (decisively) when the
-gap is <= 0, and is not shown when it is positive but inside its noise or not positive on every seed; "catch-up" =
-the crossover n (the smallest n from which on the CNN's mean accuracy is >= HOG's at every larger n) exists and is
-above `small_n`; "missing" = averaged over MCAR and MNAR, the handling gap (MLP with mean + indicators minus MLP with
-zero-fill) exceeds 0.02 and the model gap (|tree - MLP with mean + indicators|), each by more than the handling gap's
-spread over seeds. The claim holds if every part holds; it fails if "small-n" fails; otherwise it is inconclusive.
-The evidence states the size of the lead in points: on 8x8 digits it is a small effect.
+Verdict: "little data" is every size n <= `small_n` (100 by default: at most ten examples per class), not the smallest
+size alone (where both methods sit near chance-limited accuracy with a large seed spread). The small-n gap is HOG +
+logistic regression minus CNN accuracy at those sizes, averaged over the sizes, the `small_draws` draws and each draw's
+held-out digits; its noise floor is the larger of two standard errors of the mean over the draws (the luck of a draw of
+a few digits per class, which the digits' noise does not see) and two standard errors over the digits (per-digit paired
+differences, averaged over the draws that held the digit out). "small-n" = the gap exceeds its noise floor; it fails
+(decisively) when the gap is <= 0, and is not shown when it is positive but inside its noise. Its sign consistency over
+seeds is the runner's (the verdict holds only when every seed's does); within a seed the draws are averaged, not each
+required to be positive (one draw's gap carries that draw's luck: a second, noisier test). "catch-up" = the crossover n
+(the smallest n from which on the CNN's mean accuracy is >= HOG's at every larger n) exists and is above `small_n`;
+"missing" = averaged over MCAR and MNAR, the handling gap (MLP with mean + indicators minus MLP with zero-fill) exceeds
+0.02 and the model gap (|tree - MLP with mean + indicators|), each by more than the handling gap's spread over seeds.
+The claim holds if every part holds; it fails if "small-n" fails; otherwise it is inconclusive. The evidence states the
+size of the lead in points: on 8x8 digits it is a small effect.
 """
 from __future__ import annotations
 
@@ -55,6 +60,7 @@ METHODS = ("cnn", "hog", "pixels")
 class DataHungerConfig(Checked):
     constraints: ClassVar = {
         "sizes": Each(Interval(10, 1437), min_len=2, unique=True), "small_n": Interval(10), "num_seeds": Interval(2),
+        "small_draws": Interval(2),
         "epochs": Interval(1),
         "min_steps": Interval(1), "cnn_lr": Interval(0, closed="neither"), "logreg_c": Interval(0, closed="neither"),
         "missing_set": OneOf(tuple(LOADERS)), "missing_train": Interval(20, 400),
@@ -62,6 +68,7 @@ class DataHungerConfig(Checked):
     sizes: tuple[int, ...] = (10, 30, 50, 100, 300, 1400)  # training-set sizes n, from the 1,437 train + val digits
     small_n: int = 100  # "little data": the sizes n <= small_n
     num_seeds: int = 3  # draws of the training subsets (and of the missing values) within one run
+    small_draws: int = 8  # draws at the sizes n <= small_n (the first num_seeds are the curves')
     epochs: int = 20
     min_steps: int = 100
     cnn_lr: float = 2e-3
