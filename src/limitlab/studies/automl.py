@@ -164,9 +164,10 @@ class Automl(Study[AutomlConfig]):
              figures.series("moving-average baseline", xs, baselines[i], style="line")],
             title=f"search seed {i}", xlabel="child", ylabel="validation accuracy (reward)",
             hlines=[{"y": random_mean, "label": "mean reward of random search"}])
-            for i, t in enumerate(traces["controller"])],
-            caption=f"Each child's reward and the baseline b <- {cfg.baseline_decay} b + "
-                    f"{1 - cfg.baseline_decay:.1f} R that REINFORCE subtracts; a learning controller's rewards climb.")
+            for i, t in enumerate(traces["controller"][:4])],
+            caption=f"Each child's reward and the baseline b <- {cfg.baseline_decay} b + {1 - cfg.baseline_decay:.1f} "
+                    "R that REINFORCE subtracts; a learning controller's rewards climb. The first "
+                    f"{min(4, cfg.num_seeds)} of {cfg.num_seeds} search seeds.")
         gains = [figures.series(f"{m} - random", xs, (np.array([t.best_so_far() for t in traces[m]])
                                                        - np.array([t.best_so_far() for t in traces["random"]])).mean(0))
                  for m in traces if m != "random"]
