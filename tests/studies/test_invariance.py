@@ -50,6 +50,9 @@ def test_tiny_run_numbers_hang_together(tiny):
         assert m[f"acc_{name}_shift_0"].value == pytest.approx(m[f"acc_{name}_contrast_1"].value)
         assert len(m[f"acc_{name}_shift_0"].values) == study.config.num_seeds
     assert m["acc_cnn_shift_0"].value > 0.5
+    per_model = m["acc_cnn+shift-aug_contrast_-1"].values  # the augmented models' range, for the evidence
+    assert (m["aug_contrast_lo"].value, m["aug_contrast_hi"].value) == (min(per_model), max(per_model))
+    assert len(per_model) == study.config.num_aug_seeds
     panel = {f.id: f for f in result.figures}["accuracy-vs-nuisance"].panels[0]
     assert panel["series"][1]["y"] == pytest.approx([m[f"acc_cnn_shift_{s:g}"].value for s in study.config.shifts])
 
