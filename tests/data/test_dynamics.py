@@ -9,6 +9,8 @@ from limitlab.data.dynamics import (
     random_system,
     regress_params,
     simulate,
+    state_at_end,
+    synced_run,
     trajectory,
 )
 from limitlab.errors import ConfigError, DataError
@@ -88,3 +90,24 @@ def test_bad_inputs_are_clear_errors():
         fit_system(np.linspace(0, 1, 20), np.full((20, 2), np.nan))
     with pytest.raises(ConfigError, match="t_train"):
         trajectory(*random_system(2, np.random.default_rng(0)), t_train=5, t_test=4)
+
+
+def test_state_at_end_reads_angles_and_velocities_off_the_last_samples():
+    t = np.round(np.arange(0, 10.0001, 0.05), 10)
+    q = np.stack([np.sin(1.3 * t), 0.5 * np.cos(0.7 * t)], 1)
+    q_end, v_end = state_at_end(t, q)
+    np.testing.assert_allclose(q_end, q[-1], atol=1e-5)  # a quartic through 11 samples, read at its end
+    np.testing.assert_allclose(v_end, [1.3 * np.cos(13.0), -0.35 * np.sin(7.0)], atol=5e-4)  # the derivatives
+
+
+def test_synced_run_forecasts_from_the_observed_state_not_the_fitted_start():
+    # The true system with a wrong fitted start: inside it follows that start; after t[end - 1] it restarts from the
+    # observed state, so it matches the truth again (a forecaster that reads the observations up to there).
+    system = Oscillators(np.array([1.1, 1.4]), np.array([0.3]), damping=0.02)
+    t = np.round(np.arange(0, 20.0001, 0.05), 10)
+    truth = simulate(system, np.array([0.6, -0.4]), np.zeros(2), t)
+    end = int(np.sum(t <= 10.0))
+    run = synced_run((system, np.array([0.5, -0.3]), np.zeros(2)), t, truth, end)
+    np.testing.assert_allclose(run[:end], simulate(system, np.array([0.5, -0.3]), np.zeros(2), t[:end]))
+    assert np.abs(run[end - 1] - truth[end - 1]).max() > 0.01  # the fitted start's misfit at t = 10
+    np.testing.assert_allclose(run[end:], truth[end:], atol=1e-4)

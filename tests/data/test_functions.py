@@ -13,6 +13,29 @@ def test_straightness_by_hand():
     assert straightness(x, np.full(3, 5.0)) == pytest.approx((1.0, 0.0), abs=1e-12)
 
 
+def test_a_flat_line_is_judged_against_the_floor_of_its_variance():
+    # Issue 12's seed 1: a fit flat far out (slope 0.002) with a bend of 7e-4 scored R^2 = 0.757 (0/0 at the limit).
+    # By hand on x = (3, 4.5, 6), y = (0.0015, 0, 0.0015): the best line is flat at 0.001, SS_res = SS_tot = 1.5e-6.
+    x, y = np.array([3.0, 4.5, 6.0]), np.array([0.0015, 0.0, 0.0015])
+    assert straightness(x, y) == pytest.approx((0.0, 0.0), abs=1e-9)  # R^2 alone: "not a line at all"
+    assert straightness(x, y, min_var=0.01) == pytest.approx((1 - 1.5e-6 / 0.03, 0.0), abs=1e-9)  # 0.99995
+    assert straightness(x, 3 * x + 2, min_var=100.0)[0] == pytest.approx(1.0)  # an exact line stays exact
+    assert straightness(x, y, min_var=1e-8)[0] == pytest.approx(0.0, abs=1e-9)  # a floor below SS_tot / n: plain R^2
+
+
+def test_outside_fit_floors_at_the_fits_variance_inside():
+    # x^2 on [-1, 1] (variance 4/45 on a fine grid), then flat: a tiny hinge (slope 5e-4 from |x| = 4.5) is a line at
+    # that scale; a hinge of slope 1 at the middle of [3, 6] is not: R^2 = 4/5 in the continuum (slope 1/2 explains
+    # 1/12 of relu's variance 5/48 on a symmetric interval), above the floor, so the floor does not soften it.
+    x = np.linspace(-6, 6, 12001)
+    bend = np.maximum(np.abs(x) - 4.5, 0.0)
+    flat = np.where(np.abs(x) <= 1, x ** 2, 1 + 5e-4 * bend)
+    assert min(outside_fit(x, flat, "square", far=3)[k] for k in ("r2_left", "r2_right")) > 0.9999
+    assert straightness(x[x >= 3], flat[x >= 3])[0] == pytest.approx(0.8, abs=2e-3)  # unfloored: scale-free, "bent"
+    hinge = outside_fit(x, np.where(np.abs(x) <= 1, x ** 2, 1 + bend), "square", far=3)
+    assert hinge["r2_left"] == pytest.approx(0.8, abs=2e-3) and hinge["r2_right"] == pytest.approx(0.8, abs=2e-3)
+
+
 def test_the_tangent_extrapolation_of_x_squared_is_measured_exactly():
     # A "fit" that is x^2 inside and its tangents outside: exact inside, lines of slope -+2 outside.
     x = np.linspace(-3, 3, 601)

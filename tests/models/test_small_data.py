@@ -22,3 +22,22 @@ def test_cnn_hits_depend_on_their_own_stream_only():
     first = run(("a",))
     run(("b",))  # another arm in between changes nothing for the first
     assert np.array_equal(run(("a",)), first) and first.shape == (50,)
+
+
+def test_curve_hits_score_every_held_out_digit_and_match_cnn_hits_on_the_test_digits():
+    from limitlab.data.subsets import balanced_order, digits_pool
+    from limitlab.models.small_data import curve_hits
+
+    (pool, test), ctx = digits_pool(), Context(seed=0)
+    orders = np.stack([balanced_order(pool.y.numpy(), np.random.default_rng(k)) for k in range(2)])
+    hits, held = curve_hits(orders, (10, 20), small_n=10, num_full=1, ctx=ctx, epochs=1, min_steps=3, lr=1e-3)
+    assert hits["cnn"].shape == (2, 2, 360 + 1437) and held.shape == (2, 360 + 1437)
+    assert held[:, :360].all() and (~held).sum(1).tolist() == [10, 10]  # a draw holds out all but its first 10
+    assert not held[1, 360 + orders[1, :10]].any() and held[1, 360 + orders[1, 10:]].all()
+    assert np.isnan(hits["cnn"][1, 1]).all() and np.isnan(hits["pixels"][1]).all()  # not run beyond num_full
+    assert not np.isnan(hits["hog"][1, 0]).any()
+    # The same CNN (its stream: the draw and the size) scored on the test digits alone gives the first 360 columns.
+    again = cnn_hits(pool.subset(np.sort(orders[0, :20])), test, ctx=ctx, names=(0, 20), epochs=1, min_steps=3, lr=1e-3)
+    assert np.array_equal(hits["cnn"][0, 1, :360], again)
+    # A model scores its own training digits too; they are in the hits, excluded by `held` only.
+    assert set(np.unique(hits["hog"][0, 0])) <= {0.0, 1.0}

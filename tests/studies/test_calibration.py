@@ -50,3 +50,24 @@ def test_over_seeds_the_spread_counts():
 
 def test_nothing_measured_is_not_a_pass():
     assert Calibration().judge(MetricValues({})).status == "inconclusive"
+
+
+@pytest.mark.parametrize("changes, noise, reason", [
+    # The morning run's seed 0 (issue 12): accuracy unchanged, ECE 0.020 <= 0.030, but the NLL gain 0.067 is inside
+    # its noise floor 0.076 (two standard errors of the per-digit NLL difference): "restores" is not shown for that.
+    ({"nll": 0.204, "nll_ts": 0.137, "nll_gain": 0.067, "ece_ts": 0.020}, {"nll_gain": 0.076},
+     "NLL lowered beyond its noise floor"),
+    ({"acc_ts": 0.9694}, {}, "accuracy unchanged"),
+    ({"ece_ts": 0.035}, {}, "ECE within a calibrated predictor's 95th percentile"),
+])
+def test_evidence_says_which_condition_of_restores_failed(changes, noise, reason):
+    verdict = judge(changes, noise)
+    assert verdict.status == "inconclusive"
+    assert f"temperature scaling restoring calibration ({reason}: not shown)" in verdict.evidence
+    conditions = ("accuracy unchanged", "NLL lowered beyond its noise floor", "ECE within a calibrated predictor")
+    assert not any(c in verdict.evidence for c in conditions if not reason.startswith(c))  # only that one
+
+
+def test_evidence_shows_the_nll_gain_with_its_noise_floor():
+    held = judge({"nll": 0.204, "nll_ts": 0.137, "nll_gain": 0.067}, {"nll_gain": 0.03})  # 0.067 - 0 > 0.03
+    assert held.status == "holds" and "NLL 0.204 -> 0.137 (gain 0.067 +- 0.030)" in held.evidence

@@ -175,6 +175,23 @@ def regress_params(t: np.ndarray, q: np.ndarray, *, pendulum: bool, edge: float 
     return p, v0
 
 
+def state_at_end(t: np.ndarray, q: np.ndarray, *, window: int = 11) -> tuple[np.ndarray, np.ndarray]:
+    """(angles, velocities) at the last time of observations q (T, N) at evenly spaced times t: a Savitzky-Golay
+    quartic through the last `window` samples (the estimate `regress_params` makes), evaluated at its end. What a
+    forecast that starts from the observations up to t[-1] knows; the velocities are not observed."""
+    dt, window = float(t[1] - t[0]), min(window, len(t) - (1 - len(t) % 2))
+    tail = np.asarray(q, float)[-window:]
+    return (savgol_filter(tail, window, 4, axis=0)[-1], savgol_filter(tail, window, 4, deriv=1, delta=dt, axis=0)[-1])
+
+
+def synced_run(fit: tuple[Oscillators, np.ndarray, np.ndarray], t: np.ndarray, q: np.ndarray, end: int) -> np.ndarray:
+    """A fitted (system, q0, v0)'s angles at times t (T,): from its fitted start up to t[end - 1], then a forecast from
+    the state observed there (`state_at_end` of the observations q[:end]): a synchronized start, like a forecaster
+    that reads the observations up to t[end - 1]. Shape (T, N)."""
+    q_end, v_end = state_at_end(t[:end], q[:end])
+    return np.concatenate([simulate(*fit, t[:end]), simulate(fit[0], q_end, v_end, t[end - 1:])[1:]])
+
+
 def fit_system(t: np.ndarray, q: np.ndarray, *, pendulum: bool = True, refine: bool = True,
                max_nfev: int = 30) -> tuple[Oscillators, np.ndarray, np.ndarray]:
     """Fit a chain of q.shape[1] oscillators (the right equations, unknown parameters) to angles q(t).

@@ -28,10 +28,12 @@ FUNCTIONS: dict[str, tuple[Fn, Fn, str]] = {
 }
 
 
-def straightness(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(R^2, slope) of the least-squares line through (x, y); R^2 = 1 for a constant y."""
+def straightness(x: np.ndarray, y: np.ndarray, *, min_var: float = 0.0) -> tuple[float, float]:
+    """(R^2, slope) of the least-squares line through (x, y), with y's variance floored at `min_var`: R^2 is 0/0 for
+    a flat y, whose tiny bends would otherwise decide it; with the floor a bend counts against that scale (e.g. the
+    fitted function's variance where it was trained). R^2 = 1 for a constant y."""
     slope, intercept = np.polyfit(x, y, 1)
-    ss_res, ss_tot = np.sum((y - slope * x - intercept) ** 2), np.sum((y - y.mean()) ** 2)
+    ss_res, ss_tot = np.sum((y - slope * x - intercept) ** 2), max(np.sum((y - y.mean()) ** 2), len(y) * min_var)
     return (1.0 if ss_tot < 1e-12 else float(1 - ss_res / ss_tot)), float(slope)
 
 
@@ -45,12 +47,14 @@ OUTSIDE_FIT_COLUMNS = ("RMSE in", "RMSE out", "R² left", "R² right", "slope le
 
 def outside_fit(x: np.ndarray, fx: np.ndarray, name: str, *, edge: float = 1.0, far: float = 1.5) -> dict[str, float]:
     """How a fit `fx` to FUNCTIONS[name] on [-edge, edge] behaves on the grid `x`: RMSE inside and outside,
-    the R^2 and slope of a line through it beyond +-far on each side, and the true slope f'(+-edge)
-    (what linear extrapolation from the edge would have), in the order of OUTSIDE_FIT_COLUMNS."""
+    the R^2 and slope of a line through it beyond +-far on each side (`straightness`, the fit's variance floored at
+    its variance inside), and the true slope f'(+-edge) (what linear extrapolation from the edge would have), in the
+    order of OUTSIDE_FIT_COLUMNS."""
     fn, dfn, _ = FUNCTIONS[name]
     inside, right, left = np.abs(x) <= edge, x >= far, x <= -far
-    r2_left, slope_left = straightness(x[left], fx[left])
-    r2_right, slope_right = straightness(x[right], fx[right])
+    scale = float(np.var(fx[inside]))
+    r2_left, slope_left = straightness(x[left], fx[left], min_var=scale)
+    r2_right, slope_right = straightness(x[right], fx[right], min_var=scale)
     return {"rmse_in": rms(fx[inside] - fn(x[inside])), "rmse_out": rms(fx[~inside] - fn(x[~inside])),
             "r2_left": r2_left, "r2_right": r2_right, "slope_left": slope_left, "df_left": float(dfn(-edge)),
             "slope_right": slope_right, "df_right": float(dfn(edge))}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
+import torch
 from torch import Tensor
 
 from limitlab.result import MetricValues
@@ -49,6 +51,32 @@ def mean_noise(values: Tensor) -> float | None:
 def paired_noise(a: Tensor, b: Tensor) -> float | None:
     """Two standard errors of mean(a) - mean(b), for per-input values (e.g. 0/1 correctness) on the same inputs."""
     return mean_noise(a.double() - b.double())
+
+
+def means_noise(a: Tensor, b: Tensor, *, paired: bool = False) -> float | None:
+    """Two standard errors of mean(a) - mean(b) for per-replica values (e.g. one number per trained model): paired
+    (a[k] and b[k] from the same model k) or independent arms of any sizes (the standard errors add in quadrature).
+    None when an arm has fewer than two replicas."""
+    if paired:
+        return mean_noise(a.double() - b.double())
+    if min(a.numel(), b.numel()) < 2:
+        return None
+    return float(2 * math.sqrt(a.double().var() / a.numel() + b.double().var() / b.numel()))
+
+
+def draws_noise(diff: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """Per-digit paired differences `diff` (draws x digits) of models trained on several random draws of the training
+    data, each scored on the digits it held out (`held`, draws x digits, True where scored): (each draw's mean
+    difference, the noise floor of their mean). The floor is the larger of two standard errors over the draws (the luck
+    of a draw, which no number of test digits sees) and two standard errors over the digits (each digit's difference
+    averaged over the draws that held it out); None with fewer than two draws."""
+    w = held.astype(np.float64)
+    total = np.where(held, diff, 0.0)
+    per_draw, seen = total.sum(1) / w.sum(1), w.sum(0) > 0
+    over_digits = mean_noise(torch.from_numpy(total.sum(0)[seen] / w.sum(0)[seen]))
+    if len(per_draw) < 2 or over_digits is None:
+        return per_draw, None
+    return per_draw, max(float(2 * per_draw.std(ddof=1) / math.sqrt(len(per_draw))), over_digits)
 
 
 def margin(m: MetricValues, name: str) -> float | None:

@@ -148,25 +148,26 @@ class Calibration(Study[CalibrationConfig]):
                              f"{cfg.member_epochs} epochs with early stopping (the uncertainty study's ensemble).")
 
     def judge(self, m: MetricValues) -> Verdict:
-        cfg, last = self.config, self.config.checkpoints[-1]
-        same_acc = None if None in (m["acc_ts"], m["acc"]) else m["acc_ts"] == m["acc"]
+        restores = {"accuracy unchanged": None if None in (m["acc_ts"], m["acc"]) else m["acc_ts"] == m["acc"],
+                    "NLL lowered beyond its noise floor": at_least(m["nll_gain"], 0.0, noise=margin(m, "nll_gain")),
+                    "ECE within a calibrated predictor's 95th percentile": at_most(m["ece_ts"], m["ece_ts_limit"])}
         parts = {"over-confidence (T > 1)": at_least(m["temperature"], 1.0, noise=margin(m, "temperature")),
                  "over-confidence growing past the best-validation epoch": at_least(
                      m["temperature_growth"], 0.0, noise=margin(m, "temperature_growth")),
-                 "temperature scaling restoring calibration": every([
-                     same_acc, at_least(m["nll_gain"], 0.0, noise=margin(m, "nll_gain")),
-                     at_most(m["ece_ts"], m["ece_ts_limit"])])}
-        text = (f"Width-{cfg.widths[-1]} MLP after {last} epochs: T = {fmt(m['temperature'], '.2f')} +- "
-                f"{fmt(margin(m, 'temperature'), '.2f')} (at the best validation epoch, "
-                f"{fmt(m['best_epoch'], '.0f')}: {fmt(m['temperature_best'], '.2f')}); scaling: NLL "
-                f"{fmt(m['nll'], '.3f')} -> {fmt(m['nll_ts'], '.3f')}, ECE {fmt(m['ece'], '.3f')} -> "
-                f"{fmt(m['ece_ts'], '.3f')} (calibrated: {fmt(margin(m, 'ece_ts'), '.3f')}, up to "
-                f"{fmt(m['ece_ts_limit'], '.3f')}), accuracy {fmt(m['acc'], '.1%')} -> {fmt(m['acc_ts'], '.1%')}; "
-                f"CNN: ECE {fmt(m['cnn_ece'], '.3f')} -> {fmt(m['cnn_ece_ts'], '.3f')} (T = "
-                f"{fmt(m['cnn_temperature'], '.2f')})")
+                 "temperature scaling restoring calibration": every(restores.values())}  # all three of restores
+        f3 = lambda name: fmt(m[name], ".3f")  # noqa: E731
+        text = (f"Width-{self.config.widths[-1]} MLP after {self.config.checkpoints[-1]} epochs: T = "
+                f"{fmt(m['temperature'], '.2f')} +- {fmt(margin(m, 'temperature'), '.2f')} (at the best validation "
+                f"epoch, {fmt(m['best_epoch'], '.0f')}: {fmt(m['temperature_best'], '.2f')}); scaling: NLL {f3('nll')} "
+                f"-> {f3('nll_ts')} (gain {f3('nll_gain')} +- {fmt(margin(m, 'nll_gain'), '.3f')}), ECE {f3('ece')} -> "
+                f"{f3('ece_ts')} (calibrated: {fmt(margin(m, 'ece_ts'), '.3f')}, up to {f3('ece_ts_limit')}), "
+                f"accuracy {fmt(m['acc'], '.1%')} -> {fmt(m['acc_ts'], '.1%')}; CNN: ECE {f3('cnn_ece')} -> "
+                f"{f3('cnn_ece_ts')} (T = {fmt(m['cnn_temperature'], '.2f')})")
         if at_most(m["max_temperature_last"], 1.0):
             return Verdict("fails", text + ". No over-confidence: every fitted T <= 1.")
-        return Verdict.combine(parts, text)
+        why = ", ".join(k for k, ok in restores.items() if not ok)  # which conditions of "restores" did not hold
+        return Verdict.combine(parts, text, missing={"temperature scaling restoring calibration": f"Not shown: "
+                               f"temperature scaling restoring calibration ({why}: not shown)."})
 
     def table(self, grid: dict) -> Table:
         cols = {"train_loss": "train loss", "val_nll": "val NLL", "acc": "accuracy", "ece": "ECE", "mce": "MCE",

@@ -1,29 +1,30 @@
 """Invariance: networks generalize locally; nuisances absent from training break them.
 
-Sources: 001 (nuisance variation: selectivity and invariance; pooling as the "tolerance" layer), 003
-(Chollet, The limitations of deep learning: local vs extreme generalization). Simard, Steinkraus,
-Platt. Best practices for convolutional neural networks applied to visual document analysis. ICDAR
-2003 (augmentation with transformed copies).
+Sources: 001 (nuisance variation: selectivity and invariance; pooling as the "tolerance" layer), 003 (Chollet, The
+limitations of deep learning: local vs extreme generalization). Simard, Steinkraus, Platt. Best practices for
+convolutional neural networks applied to visual document analysis. ICDAR 2003 (augmentation with transformed copies).
 
-Protocol: an MLP, the CNN (two convolutions, 2x2 max-pooling) and the same CNN trained with shift
-augmentation (every batch shifted by a random whole number of pixels in [-aug_shift, aug_shift] along
-each axis) are trained on the digits, `num_seeds` times each, all three with the reference recipe
-(`limitlab.models.reference`: Adam, lr 2e-3, early stopping on validation loss; the plain CNN *is*
-the reference CNN other studies share, replica k for seed k). Their test accuracy is measured as a
-function of a horizontal shift (pixels), a rotation (degrees), a zoom factor, additive Gaussian noise
-(standard deviation) and contrast (factor about each image's mean; -1 = inverted contrast), with the
-shared transformation library `limitlab.data.transforms`, clamped to [0, 1].
+Protocol: an MLP, the CNN (two convolutions, 2x2 max-pooling) and the same CNN trained with shift augmentation (every
+batch shifted by a random whole number of pixels in [-aug_shift, aug_shift] along each axis) are trained on the digits
+(the MLP and the CNN `num_seeds` times, the augmented CNN `num_aug_seeds` times: what it does on a nuisance it never saw
+varies from model to model) with the reference recipe (`limitlab.models.reference`: Adam, lr 2e-3, early stopping on
+validation loss; the plain CNN *is* the reference CNN other studies share, replica k for seed k). Their test accuracy is
+measured as a function of a horizontal shift (pixels), a rotation (degrees), a zoom factor, additive Gaussian noise
+(standard deviation) and contrast (factor about each image's mean; -1 = inverted contrast), with the shared
+transformation library `limitlab.data.transforms`, clamped to [0, 1].
 
 Verdict: accuracies are read above chance, a+ = max(accuracy - 1/10, 0): a model that goes from below chance (e.g.
-systematically wrong on contrast-inverted digits) to chance has not generalized to that nuisance. With means over
-seeds and the last value of each grid as its headline level: "local" = the plain CNN loses >= 0.2 of a+ (clean minus
-transformed) at the headline shift, rotation, scale and contrast; "pooling" = at the first non-zero shift the CNN's
-a+ exceeds the MLP's by >= 0.05; "covered" = shift augmentation raises the CNN's a+ at a shift of `aug_shift` pixels
-(the largest it was trained on) by >= 0.2; "only-covered" = it raises the CNN's a+ at the headline rotation and at
-the headline contrast by < 0.1 each. Every comparison must clear its threshold by more than the larger of its noise
-floor (two standard errors of the per-digit paired accuracy difference over the 360 test digits, averaged over
-seeds) and its spread over seeds. The claim holds if every part holds; it fails if "local" or "covered" fails;
-otherwise it is inconclusive.
+systematically wrong on contrast-inverted digits) to chance has not generalized to that nuisance. Each comparison is a
+difference of two arms' mean a+ over their replicas, with the last value of each grid as its headline level: "local" =
+the plain CNN loses >= 0.2 of a+ (clean minus transformed) at the headline shift, rotation, scale and contrast;
+"pooling" = at the first non-zero shift the CNN's a+ exceeds the MLP's by >= 0.05; "covered" = shift augmentation raises
+the CNN's a+ at a shift of `aug_shift` pixels (the largest it was trained on) by >= 0.2; "only-covered" = it raises the
+CNN's a+ at the headline rotation and at the headline contrast by < 0.1 each. Every comparison must clear its threshold
+by more than the larger of its noise floor (two standard errors of the per-digit paired difference of the arms' mean
+correctness over the 360 test digits) and two standard errors of the difference of the arms' means over their replicas
+(paired by replica within one arm): the claim is about what augmentation does on average, whose uncertainty is the
+standard error of a mean, not the replicas' spread. The claim holds if every part holds; it fails if "local" or
+"covered" fails; otherwise it is inconclusive.
 """
 from __future__ import annotations
 
@@ -44,10 +45,11 @@ from limitlab.data.nuisances import CLEAN, XLABELS, nuisance
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
-from limitlab.studies._rules import margin, paired_noise
+from limitlab.studies._rules import margin, means_noise, paired_noise
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "cnn", "cnn+shift-aug")
+DROPS, UNCOVERED = ("shift", "rotation", "scale", "contrast"), ("rotation", "contrast")  # the rule's nuisances
 CHANCE = 0.1  # ten classes
 
 
@@ -56,14 +58,15 @@ class InvarianceConfig(Checked):
     constraints: ClassVar = {
         "shifts": Each(min_len=2), "rotations": Each(min_len=2), "noises": Each(Interval(0), min_len=2),
         "scales": Each(Interval(0, closed="neither"), min_len=2), "contrasts": Each(min_len=2),
-        "aug_shift": Interval(1), "num_seeds": Interval(2), "epochs": Interval(1)}
+        "aug_shift": Interval(1), "num_seeds": Interval(2), "num_aug_seeds": Interval(2), "epochs": Interval(1)}
     shifts: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0)
     rotations: tuple[float, ...] = (0.0, 15.0, 30.0, 45.0, 60.0, 90.0)
     scales: tuple[float, ...] = (1.0, 0.9, 0.8, 0.7, 0.6)
     noises: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5)
     contrasts: tuple[float, ...] = (1.0, 0.5, 0.0, -0.5, -1.0)
     aug_shift: int = 2  # a value of the shift grid: "covered" is judged there
-    num_seeds: int = 2  # models of each kind trained within one run (replicas)
+    num_seeds: int = 2  # MLPs and plain CNNs trained within one run (replicas)
+    num_aug_seeds: int = 6  # augmented CNNs trained within one run: the rule reads their mean
     epochs: int = 40  # the plain models stop early (patience 8); augmented training needs the epochs
 
     def grids(self) -> dict[str, tuple[float, ...]]:
@@ -88,8 +91,8 @@ class Invariance(Study[InvarianceConfig]):
     Config = InvarianceConfig
     presets = {
         "tiny": {"shifts": (0.0, 1.0, 3.0), "rotations": (0.0, 45.0), "scales": (1.0, 0.6), "noises": (0.0, 0.3),
-                 "contrasts": (1.0, -1.0), "num_seeds": 2, "epochs": 2, "aug_shift": 1},
-        "full": {"shifts": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0), "num_seeds": 5, "epochs": 40,
+                 "contrasts": (1.0, -1.0), "num_seeds": 2, "num_aug_seeds": 2, "epochs": 2, "aug_shift": 1},
+        "full": {"shifts": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0), "num_seeds": 5, "num_aug_seeds": 10, "epochs": 40,
                  "rotations": (0.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 180.0)},
     }
 
@@ -100,17 +103,18 @@ class Invariance(Study[InvarianceConfig]):
         hook = ShiftAugment(cfg.aug_shift) if name == "cnn+shift-aug" else None
         with ctx.seeded_torch("init", name, seed):
             model = build("mlp" if name == "mlp" else "cnn")
+        config = TrainConfig(epochs=cfg.epochs, lr=2e-3, eval_train=False)
         fit(model, data.train, val=data.val, ctx=ctx, batch_hook=hook, description=f"train {name} #{seed}",
-            config=TrainConfig(epochs=cfg.epochs, lr=2e-3, eval_train=False),
-            key={"aug_shift": cfg.aug_shift, "seed": seed})
+            config=config, key={"aug_shift": cfg.aug_shift, "seed": seed})
         return model
 
     def run(self, ctx: Context) -> Result:
         cfg, test, m = self.config, digits().test, Metrics()
-        jobs = [(name, k) for k in range(cfg.num_seeds) for name in MODELS]
+        replicas = {"mlp": cfg.num_seeds, "cnn": cfg.num_seeds, "cnn+shift-aug": cfg.num_aug_seeds}
+        jobs = [(name, k) for name in MODELS for k in range(replicas[name])]
         models = {job: self.train(*job, ctx) for job in ctx.progress.track(jobs, description="train models")}
-        # hit[nuisance][model]: seeds x levels x test digits, 1 where correct. The transformed test sets are shared.
-        hit = {nu: {name: torch.zeros(cfg.num_seeds, len(grid), len(test), dtype=torch.float64) for name in MODELS}
+        # hit[nuisance][model]: replicas x levels x test digits, 1 where correct. The transformed test sets are shared.
+        hit = {nu: {name: torch.zeros(replicas[name], len(grid), len(test), dtype=torch.float64) for name in MODELS}
                for nu, grid in cfg.grids().items()}
         for nu, grid in cfg.grids().items():
             for j, level in enumerate(grid):
@@ -118,8 +122,9 @@ class Invariance(Study[InvarianceConfig]):
                 for (name, k), model in models.items():
                     hit[nu][name][k, j] = (predict_logits(model, xt).argmax(1) == test.y).double()
         acc = {nu: {name: h.mean(2).numpy() for name, h in by_model.items()} for nu, by_model in hit.items()}
-        for name, metric in self.comparisons(hit).items():
-            m[name] = metric
+        m.update(self.comparisons(hit))
+        for end, pick, word in (("lo", np.min, "lowest"), ("hi", np.max, "highest")):  # the augmented models' range
+            m.add(f"aug_contrast_{end}", float(pick(acc["contrast"]["cnn+shift-aug"][:, -1])), "fraction", word)
         for nu, grid in cfg.grids().items():
             for name in MODELS:
                 for j in (0, len(grid) - 1) if nu != "shift" else range(len(grid)):
@@ -128,25 +133,24 @@ class Invariance(Study[InvarianceConfig]):
         return self.result(ctx, metrics=m, figures=self.figures(acc, test.x, m))
 
     def comparisons(self, hit: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, Metric]:
-        """The rule's differences of above-chance accuracy a+ (per seed, for the spread), each with the noise floor
-        of the per-digit paired accuracy difference (averaged over seeds)."""
+        """The rule's differences of the arms' mean above-chance accuracy a+ over their replicas, each with its noise
+        floor: the larger of the digits' (the per-digit paired difference of the arms' mean correctness) and the
+        replicas' (two standard errors of the difference of means; paired by replica within one arm)."""
         cfg, grids = self.config, self.config.grids()
-        level = lambda nu, value: grids[nu].index(value)  # noqa: E731
-        first = next(s for s in cfg.shifts if s > 0)
-        pairs = {f"drop_cnn_{nu}": (("cnn", nu, 0), ("cnn", nu, len(grids[nu]) - 1))
-                 for nu in ("shift", "rotation", "scale", "contrast")}
-        pairs["pooling_gain"] = (("cnn", "shift", level("shift", first)), ("mlp", "shift", level("shift", first)))
-        pairs["aug_gain_shift"] = (("cnn+shift-aug", "shift", level("shift", float(cfg.aug_shift))),
-                                   ("cnn", "shift", level("shift", float(cfg.aug_shift))))
-        for nu in ("rotation", "contrast"):
-            pairs[f"aug_gain_{nu}"] = (("cnn+shift-aug", nu, len(grids[nu]) - 1), ("cnn", nu, len(grids[nu]) - 1))
+        last = {nu: len(grid) - 1 for nu, grid in grids.items()}  # the headline levels
+        one, two = (cfg.shifts.index(v) for v in (next(s for s in cfg.shifts if s > 0), float(cfg.aug_shift)))
+        pairs = {f"drop_cnn_{nu}": (("cnn", nu, 0), ("cnn", nu, last[nu])) for nu in DROPS}
+        pairs |= {"pooling_gain": (("cnn", "shift", one), ("mlp", "shift", one)),
+                  "aug_gain_shift": (("cnn+shift-aug", "shift", two), ("cnn", "shift", two)),
+                  **{f"aug_gain_{nu}": (("cnn+shift-aug", nu, last[nu]), ("cnn", nu, last[nu])) for nu in UNCOVERED}}
         out = {}
         for name, ((m1, nu1, j1), (m2, nu2, j2)) in pairs.items():
             h1, h2 = hit[nu1][m1][:, j1], hit[nu2][m2][:, j2]
-            above = (h1.mean(1) - CHANCE).clamp(min=0) - (h2.mean(1) - CHANCE).clamp(min=0)
-            out[name] = Metric.over_seeds(above.tolist(), "fraction", f"above-chance accuracy, {m1} at {nu1} "
-                                          f"{grids[nu1][j1]:g} minus {m2} at {nu2} {grids[nu2][j2]:g}")
-            out[name].noise = paired_noise(h1.mean(0), h2.mean(0))
+            a1, a2 = (h1.mean(1) - CHANCE).clamp(min=0), (h2.mean(1) - CHANCE).clamp(min=0)  # per replica
+            floors = [paired_noise(h1.mean(0), h2.mean(0)), means_noise(a1, a2, paired=m1 == m2)]
+            out[name] = Metric(float(a1.mean() - a2.mean()), "fraction", f"mean above-chance accuracy, {m1} at {nu1} "
+                               f"{grids[nu1][j1]:g} minus {m2} at {nu2} {grids[nu2][j2]:g}",
+                               noise=max((f for f in floors if f is not None), default=None))
         return out
 
     def figures(self, acc: Mapping[str, Mapping[str, np.ndarray]], x: Tensor, m: Metrics) -> list[Figure]:
@@ -157,42 +161,39 @@ class Invariance(Study[InvarianceConfig]):
                                 hlines=[{"y": 0.1, "label": "chance"}])
                   for nu, grid in cfg.grids().items()]
         sweep = Figure("accuracy-vs-nuisance", "Accuracy vs nuisance magnitude", panels,
-                       caption=(f"Mean over {cfg.num_seeds} seeds (band: min to max). The augmented CNN saw random "
-                                f"shifts of up to {cfg.aug_shift} pixels in training; no model saw any other "
-                                "nuisance."))
+                       caption=(f"Mean over the replicas ({cfg.num_seeds} MLPs and CNNs, {cfg.num_aug_seeds} "
+                                f"augmented CNNs; band: min to max). The augmented CNN saw random shifts of up to "
+                                f"{cfg.aug_shift} pixels in training; no model saw any other nuisance."))
         gen = torch.Generator().manual_seed(0)
-        rows = [nuisance(nu, x[:1], level, gen)[0, 0] for nu, grid in cfg.grids().items() for level in grid]
-        labels = [f"{nu} {level:g}" for nu, grid in cfg.grids().items() for level in grid]
+        levels = [(nu, level) for nu, grid in cfg.grids().items() for level in grid]
+        rows, labels = [nuisance(nu, x[:1], v, gen)[0, 0] for nu, v in levels], [f"{nu} {v:g}" for nu, v in levels]
         examples = Figure("examples", "One test digit under each nuisance level", [
             figures.images(torch.stack(rows), captions=labels, ncols=max(len(g) for g in cfg.grids().values()))],
             caption="The transformations of the test set, as the models received them.")
         names = [n for n in m if n.startswith(("drop_", "pooling_", "aug_gain_"))]
         rule = Figure("above-chance", "The rule's comparisons, above chance", [figures.bars(
-            [n.replace("_", " ") for n in names], [{"label": "mean over seeds", "values": [m[n].value for n in names],
-                                                    "err": [m[n].noise for n in names]}],
+            [n.replace("_", " ") for n in names], [{"label": "mean over replicas", "err": [m[n].noise for n in names],
+                                                    "values": [m[n].value for n in names]}],
             title="differences of max(accuracy - 0.1, 0)", ylabel="difference")],
             caption="Thresholds: drops >= 0.2, pooling >= 0.05, augmentation gain >= 0.2 at its shift and < 0.1 at "
-                    "rotation and contrast. Error bar: the noise floor (two standard errors of the paired per-digit "
-                    "difference). Going from below chance (contrast-inverted digits) to chance counts as no gain.")
+                    "rotation and contrast. Error bar: the noise floor (two standard errors: digits or replicas).")
         return [sweep, rule, examples]
 
     def judge(self, m: MetricValues) -> Verdict:
         cfg, head = self.config, {nu: grid[-1] for nu, grid in self.config.grids().items()}
-        a = lambda model, nu, level: m[f"acc_{model}_{nu}_{level:g}"]  # noqa: E731
+        a = lambda model, nu, level: fmt(m[f"acc_{model}_{nu}_{level:g}"], ".1%")  # noqa: E731
         rule = lambda name, threshold, at=at_least: at(m[name], threshold, noise=margin(m, name))  # noqa: E731
-        first = next(s for s in cfg.shifts if s > 0)
-        parts = {"local": every([rule(f"drop_cnn_{nu}", 0.2) for nu in ("shift", "rotation", "scale", "contrast")]),
+        gain = lambda nu: f"{fmt(m[f'aug_gain_{nu}'], '+.1%')} +- {fmt(margin(m, f'aug_gain_{nu}'), '.1%')}"  # noqa: E731
+        first, c = next(s for s in cfg.shifts if s > 0), head["contrast"]
+        parts = {"local": every([rule(f"drop_cnn_{nu}", 0.2) for nu in DROPS]),
                  "pooling": rule("pooling_gain", 0.05), "covered": rule("aug_gain_shift", 0.2),
-                 "only-covered": every([rule(f"aug_gain_{nu}", 0.1, at_most) for nu in ("rotation", "contrast")])}
-        text = (f"The CNN ({fmt(a('cnn', 'shift', 0.0), '.1%')} clean) drops to " + ", ".join(
-            f"{fmt(a('cnn', nu, head[nu]), '.1%')} at {nu} {head[nu]:g}" for nu in ("shift", "rotation", "scale",
-                                                                                   "contrast"))
-            + f"; at a {first:g}-pixel shift CNN {fmt(a('cnn', 'shift', first), '.1%')} vs MLP "
-              f"{fmt(a('mlp', 'shift', first), '.1%')}; shift augmentation (up to {cfg.aug_shift} px) raises the CNN's "
-              f"accuracy above chance by {fmt(m['aug_gain_shift'], '+.1%')} at shift {cfg.aug_shift:g} ("
-              f"{fmt(a('cnn+shift-aug', 'shift', head['shift']), '.1%')} at shift {head['shift']:g}), by "
-              f"{fmt(m['aug_gain_rotation'], '+.1%')} at rotation {head['rotation']:g} and by "
-              f"{fmt(m['aug_gain_contrast'], '+.1%')} at contrast {head['contrast']:g} (raw accuracy "
-              f"{fmt(a('cnn', 'contrast', head['contrast']), '.1%')} -> "
-              f"{fmt(a('cnn+shift-aug', 'contrast', head['contrast']), '.1%')}; chance 10%)")
+                 "only-covered": every([rule(f"aug_gain_{nu}", 0.1, at_most) for nu in UNCOVERED])}
+        text = (f"The CNN ({a('cnn', 'shift', 0.0)} clean) drops to " + ", ".join(
+                f"{a('cnn', nu, head[nu])} at {nu} {head[nu]:g}" for nu in DROPS) + f"; at a {first:g}-pixel shift CNN "
+                f"{a('cnn', 'shift', first)} vs MLP {a('mlp', 'shift', first)}; shift augmentation (up to "
+                f"{cfg.aug_shift} px) raises the CNN's mean accuracy above chance by {gain('shift')} at shift "
+                f"{cfg.aug_shift:g} ({a('cnn+shift-aug', 'shift', head['shift'])} at shift {head['shift']:g}), by "
+                f"{gain('rotation')} at rotation {head['rotation']:g} and by {gain('contrast')} at contrast {c:g} (raw "
+                f"accuracy {a('cnn', 'contrast', c)} -> {a('cnn+shift-aug', 'contrast', c)}, per augmented model "
+                f"{fmt(m['aug_contrast_lo'], '.0%')} to {fmt(m['aug_contrast_hi'], '.0%')}; chance 10%)")
         return Verdict.combine(parts, text, decisive=("local", "covered"))
