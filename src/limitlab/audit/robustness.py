@@ -6,25 +6,26 @@ gradient-free); Athalye, Carlini, Wagner. ICML 2018, arXiv:1802.00420 (the sympt
 `limitlab.audit.masking`); Carlini et al. arXiv:1902.06705 (report the whole curve).
 
 Protocol: every attack works in L-inf in the unit box of the bounds, so eps is a fraction of each
-feature's (or channel's) range, and with `--normalize` the attack changes the raw input. On every
-input, over the eps grid and at the whole box (`unbounded_eps` = 1): FGSM; PGD with `pgd_restarts`
-random restarts of `pgd_steps` steps of `step_ratio` * eps / steps, only inputs still correct attacked
-again (4 restarts of 10 steps by default: on digits MLP / CNN models, 10, 20 and 40 steps gave the same
-accuracy, and 4 restarts came within 2 inputs of 8 at every eps, `benchmarks/bench_audit.py`); random
-sign noise; and at the stated eps (`square_eps`), Square with `square_queries` queries on the inputs
-PGD left correct (at every grid eps it costs more forward passes than all the rest together). An input
+feature's (or channel's) range, and with `--normalize` the attack changes the raw input. On every input,
+over the eps grid and at the whole box (`unbounded_eps` = 1): FGSM; PGD with `pgd_restarts` random
+restarts of `pgd_steps` steps of `step_ratio` * eps / steps, only inputs still correct attacked again (4
+restarts of 10 steps by default: on digits MLP / CNN models, 10, 20 and 40 steps gave the same accuracy,
+and 4 restarts came within 2 inputs of 8 at every eps, `benchmarks/bench_audit.py`); random sign noise;
+and at the stated eps (`square_eps`), Square with `square_queries` queries on every input the model gets
+right, on its own (at every grid eps it costs more forward passes than all the rest together). An input
 counts as robust at an eps when it is classified correctly clean and under every attack (the worst
-case). The headline: the worst-case accuracy at the stated eps (0.03, 0.1 and 0.3 of the range), the
-eps at which it falls to half the clean accuracy (interpolated; `limitlab.stats.curves`) and the area
-under the curve up to the largest grid eps, each with a 95% interval (Clopper-Pearson for accuracies,
-a bootstrap over inputs otherwise).
+case). The headline: the worst-case accuracy at the stated eps (0.03, 0.1 and 0.3 of the range), the eps
+at which it falls to half the clean accuracy (interpolated; `limitlab.stats.curves`) and the area under
+the curve up to the largest grid eps, each with a 95% interval (Clopper-Pearson for accuracies, a
+bootstrap over inputs otherwise).
 
 Verdict: unreliable if the forward pass is not deterministic or the model has no input gradient;
 inconclusive if the clean accuracy's 95% interval does not lie above chance (1/C: nothing to attack);
 unreliable if any symptom of gradient masking shows (zero or NaN loss gradients on more than 1% of the
 inputs, FGSM lowering the accuracy at no grid eps, FGSM / sign noise / Square beating PGD at some eps,
 PGD over the whole box leaving inputs correct, PGD accuracy rising with eps; "beating" = at least
-max(2, 1% of the inputs) more fooled). Otherwise holds (the model is fragile) if the interval of the
+max(2, 1% of the inputs) more fooled, each attack on its own: Athalye et al.'s "black-box attacks are
+better than white-box"). Otherwise holds (the model is fragile) if the interval of the
 halving eps lies below `small` (10% of the range) and sign noise at the first grid eps where the
 accuracy is halved keeps >= `noise_keeps` (90%) of the clean accuracy; fails (not fragile) if that
 interval lies above `small`; inconclusive otherwise.
@@ -152,7 +153,7 @@ class Robustness(Section):
         m.add("gradient_path", grads["path"], "flag", "1: the loss depends on the input through autograd")
         m.add("bad_grad_share", grads["zero"] + grads["nan"], "fraction", "inputs with a zero or NaN/Inf loss gradient")
         found = masking.flags(counts, n=n, bad_gradient_share=grads["zero"] + grads["nan"],
-                              max_bad=cfg.max_bad_gradients, square_extra=extra)
+                              max_bad=cfg.max_bad_gradients)
         for name, value in found.items():
             m.add(f"flag_{name}", None if value is None else float(value), "flag", f"1: {masking.FLAGS[name]}")
         ran = [e in cfg.square_at for e in grid]
