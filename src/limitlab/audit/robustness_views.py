@@ -70,7 +70,7 @@ def adversarial_examples(s, adv: Tensor | None, eps: float, *, k: int = 8) -> li
                             [f"#{e.index}: true {e.label}" for e in items]),
                   image_row(f"perturbation (+-{eps:g} of the range)", [picture(d, offset=0.5, scale=0.5 / eps)
                                                                          for d in delta],
-                            [f"mean |change| {float(d.abs().mean()):.3f}" for d in delta], cmap="RdBu_r"),
+                            [f"mean |Δ| {float(d.abs().mean()):.3f}" for d in delta], cmap="RdBu_r"),
                   image_row("adversarial", [picture(e.changed) for e in items],
                             [f"predicted {e.pred} ({e.confidence:.2f})" for e in items])]
         caption += (" Inputs are shown in the unit box of the bounds; the perturbation at 0.5 +- its size / (2 eps) "
