@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from limitlab.errors import IncompatibleModelError
+
 TOL = 1e-3
 TINY = 1e-45  # the smallest float32 above 0: log(0) would be -inf, and a gradient through it NaN
 
@@ -109,3 +111,22 @@ class FromUnit(nn.Module):
 
     def forward(self, u: Tensor) -> Tensor:
         return self.inner(self.lo + u * self.span)
+
+
+def checked_kind(model: nn.Module, out: object, y: Tensor) -> OutputKind:
+    """The kind of `out`, the model's outputs on every input, once they are checked usable: float scores,
+    one row per label, finite, with a class for every label (one-line errors otherwise)."""
+    n = len(y)
+    if not isinstance(out, Tensor) or not out.is_floating_point() or out.dim() not in (1, 2) or len(out) != n:
+        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise IncompatibleModelError(f"model(x) returns {shape} for {n} inputs; expected float scores of "
+                                     "shape (N, C), one per class (or (N,) for a binary model)")
+    if not bool(torch.isfinite(out).all()):
+        raise IncompatibleModelError("model(x) returns NaN or infinite outputs; expected finite scores "
+                                     "(check the weights)")
+    kind = detect(out, model)
+    classes = 2 if kind.single else out.shape[1]
+    if int(y.max()) >= classes:
+        raise IncompatibleModelError(f"the labels go up to {int(y.max())} but the model has {classes} outputs; "
+                                     f"expected labels 0..{classes - 1}: map the labels, or pass the matching model")
+    return kind

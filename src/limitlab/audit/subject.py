@@ -22,61 +22,21 @@ from torch import Tensor, nn
 from limitlab._modelstate import frozen
 from limitlab.audit import bounds as _bounds
 from limitlab.audit import inputs
-from limitlab.audit.outputs import Adapted, FromUnit, OutputKind, detect, to_logits
+from limitlab.audit.options import (
+    BATCH,
+    MIN_INPUTS,
+    Options,
+    as_numpy,
+    check_layer,
+    model_device,
+    ood_inputs,
+    resolve_device,
+    training_pairs,
+)
+from limitlab.audit.outputs import Adapted, FromUnit, OutputKind, checked_kind, to_logits
 from limitlab.context import Context
 from limitlab.data import validate_arrays
 from limitlab.errors import ConfigError, DataError, IncompatibleModelError
-
-BATCH = 256  # inputs per forward pass by default: memory stays flat on a large test set
-MIN_INPUTS = inputs.MIN_INPUTS
-
-
-@dataclass(frozen=True)
-class Options:
-    """What an audit may be given besides the model and its test set (plain data: it travels to workers).
-
-    `ood`, `groups`, `train`: files (or, from Python, arrays) of the user's own OOD inputs, a group id per
-    test input, and labelled training inputs; `layer`: the module attribution reads (found when None);
-    `max_inputs`: a stratified subsample of the test set, drawn with `sample_seed`; `batch_size`: inputs
-    per forward pass; `device`: where the model runs ("auto": cuda when present, else cpu; "model": where
-    its parameters already are, what `limitlab.audit(model, ...)` does by default)."""
-
-    ood: Any = None
-    groups: Any = None
-    train: Any = None
-    layer: str | None = None
-    max_inputs: int | None = None
-    sample_seed: int = 0
-    batch_size: int = BATCH
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        for name in ("max_inputs", "batch_size"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{name}={value!r}; expected an integer >= 1")
-        if self.max_inputs is not None and self.max_inputs < MIN_INPUTS:
-            raise ConfigError(f"max_inputs={self.max_inputs}; expected at least {MIN_INPUTS}")
-        if self.device != "model":
-            resolve_device(self.device)
-
-    def files(self) -> dict[str, str]:
-        return {k: str(v) for k in ("ood", "groups", "train") if isinstance(v := getattr(self, k), (str, Path))}
-
-
-def resolve_device(name: str) -> torch.device:
-    """"auto" -> cuda when available, else cpu; a named device must exist here."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"device={name!r}; expected auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device={name!r} but this machine has no CUDA device; use --device cpu (or auto)")
-    if device.type not in ("cpu", "cuda"):
-        raise ConfigError(f"device={name!r}; expected auto, cpu, cuda or cuda:N")
-    return device
 
 
 @dataclass(frozen=True)
@@ -88,7 +48,7 @@ class SubjectSpec:
     weights: str | None = None
     bounds: str | None = None
     normalize: str | None = None
-    options: Options = Options()
+    options: Options = field(default_factory=Options)
 
     def describe(self) -> dict[str, Any]:
         """The spec with each file's sha256 (the report's header and the run's identity)."""
@@ -153,14 +113,6 @@ class Subject:
         return self.memo[key]
 
 
-def _numpy(a: Tensor | np.ndarray, name: str) -> np.ndarray:
-    if isinstance(a, Tensor):
-        return a.detach().cpu().numpy()
-    if isinstance(a, np.ndarray):
-        return a
-    raise DataError(f"{name} is a {type(a).__name__}; expected a torch.Tensor or a numpy array")
-
-
 @torch.no_grad()
 def outputs_of(module: nn.Module, x: Tensor, *, call: str = "forward", batch: int = BATCH) -> Tensor:
     """module(x) in eval mode, in batches of `batch`; modes and requires_grad are restored."""
@@ -187,7 +139,7 @@ def build_subject(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarr
     opts = options or Options()
     if not isinstance(model, nn.Module):
         raise IncompatibleModelError(f"model is a {type(model).__name__}; expected a torch.nn.Module")
-    xn, yn = _numpy(x, "x"), _numpy(y, "y")
+    xn, yn = as_numpy(x, "x"), as_numpy(y, "y")
     validate_arrays(xn, yn, name="audit data", bounds=None)
     if len(xn) < MIN_INPUTS:
         raise DataError(f"audit data: {len(xn)} inputs; expected at least {MIN_INPUTS} (a few hundred for "
@@ -203,86 +155,24 @@ def build_subject(model: nn.Module, x: Tensor | np.ndarray, y: Tensor | np.ndarr
         groups = None if groups is None else groups[keep]
     b = _bounds.resolve(xt, bounds)
     norm = _bounds.parse_normalize(normalize, xt.shape[1])
-    device = _model_device(model) if opts.device == "model" else resolve_device(opts.device)
-    layer = _layer(model, opts.layer)
+    device = model_device(model) if opts.device == "model" else resolve_device(opts.device)
+    layer = check_layer(model, opts.layer)
     model.to(device)
     shape = tuple(xt.shape[1:])
     out = _first_outputs(Adapted(model, OutputKind("logits", False, ""), norm, shape, device), xt, opts.batch_size)
-    kind = _kind(model, out, yt, len(xt))
+    kind = checked_kind(model, out, yt)
     raw = Adapted(model, kind, norm, shape, device)
     logits = to_logits(out.double(), kind)
     identity = bool((b.lo == 0).all() and (b.hi == 1).all())
     unit = raw if identity else FromUnit(raw, b.lo, b.hi)
-    ood = _as_inputs(opts.ood, shape)
-    train = _as_labelled(opts.train, shape, logits.shape[1])
+    ood = ood_inputs(opts.ood, shape)
+    train = training_pairs(opts.train, shape, logits.shape[1])
     info = dict(about or {"model": type(model).__name__})
     if sampled:
         info["sample"] = f"{sampled[0]} of {sampled[1]} inputs, stratified by label (seed {opts.sample_seed})"
     return Subject(model, xt, yt, b, norm, kind, raw, unit, logits, about=info, ood_x=ood, groups=groups,
                    group_names=names, train=train, layer=layer, batch_size=opts.batch_size, device=device,
                    sampled=sampled)
-
-
-def _kind(model: nn.Module, out: Any, y: Tensor, n: int) -> OutputKind:
-    if not isinstance(out, Tensor) or not out.is_floating_point() or out.dim() not in (1, 2) or len(out) != n:
-        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-        raise IncompatibleModelError(f"model(x) returns {shape} for {n} inputs; expected float scores of "
-                                     "shape (N, C), one per class (or (N,) for a binary model)")
-    if not bool(torch.isfinite(out).all()):
-        raise IncompatibleModelError("model(x) returns NaN or infinite outputs; expected finite scores "
-                                     "(check the weights)")
-    kind = detect(out, model)
-    classes = 2 if kind.single else out.shape[1]
-    if int(y.max()) >= classes:
-        raise IncompatibleModelError(f"the labels go up to {int(y.max())} but the model has {classes} outputs; "
-                                     f"expected labels 0..{classes - 1}: map the labels, or pass the matching model")
-    return kind
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    first = next(iter(model.parameters()), None)
-    return first.device if first is not None else torch.device("cpu")
-
-
-def _layer(model: nn.Module, name: str | None) -> str | None:
-    """The named module must exist; the message lists the convolutional ones (attribution's usual choice)."""
-    if name is None:
-        return None
-    modules = dict(model.named_modules())
-    if name not in modules or name == "":
-        convs = [n for n, m in modules.items() if isinstance(m, nn.modules.conv._ConvNd)]
-        some = ", ".join((convs or [n for n in modules if n])[:8]) or "none"
-        raise ConfigError(f"layer={name!r} is not a module of the model; expected one of its module names "
-                          f"(e.g. {some})")
-    return name
-
-
-def _as_inputs(source: Any, shape: tuple[int, ...]) -> Tensor | None:
-    if source is None:
-        return None
-    if isinstance(source, (str, Path)):
-        return inputs.load_inputs(source, shape=shape)
-    arr = _numpy(source, "ood")
-    validate_arrays(arr, None, name="ood", bounds=None)
-    if tuple(arr.shape[1:]) != shape or len(arr) < MIN_INPUTS:
-        raise DataError(f"ood: inputs of shape {arr.shape}; expected (N, {', '.join(map(str, shape))}) with N >= "
-                        f"{MIN_INPUTS}, shaped like the test inputs")
-    return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-
-
-def _as_labelled(source: Any, shape: tuple[int, ...], classes: int) -> tuple[Tensor, Tensor] | None:
-    if source is None:
-        return None
-    if isinstance(source, (str, Path)):
-        return inputs.load_labelled(source, shape=shape, num_classes=classes)
-    if not isinstance(source, tuple) or len(source) != 2:
-        raise DataError(f"train is a {type(source).__name__}; expected a file or a pair (x, y)")
-    xn, yn = _numpy(source[0], "train x"), _numpy(source[1], "train y")
-    validate_arrays(xn, yn, name="train", num_classes=classes, bounds=None)
-    if tuple(xn.shape[1:]) != shape or len(xn) < MIN_INPUTS:
-        raise DataError(f"train: inputs of shape {xn.shape}; expected (N, {', '.join(map(str, shape))}) with N >= "
-                        f"{MIN_INPUTS}, shaped like the test inputs")
-    return (torch.from_numpy(np.ascontiguousarray(xn, dtype=np.float32)), torch.from_numpy(yn.astype(np.int64)))
 
 
 def load_subject(spec: SubjectSpec) -> Subject:
