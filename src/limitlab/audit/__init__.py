@@ -40,8 +40,8 @@ from limitlab.audit import slices  # noqa: F401
 from limitlab.audit import hardening  # noqa: F401  (the remedies section)
 # isort: on
 from limitlab.audit.load import load_model
-from limitlab.audit.outcome import AuditReport
 from limitlab.audit.options import Options
+from limitlab.audit.outcome import AuditReport
 from limitlab.audit.subject import Subject, SubjectSpec, build_subject, load_subject
 from limitlab.errors import ConfigError
 
