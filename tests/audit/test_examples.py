@@ -40,13 +40,18 @@ def test_the_sweep_keeps_pgds_inputs_without_changing_a_flag(mlp):
     x, y = cases.digits_xy("test")
     s = build_subject(mlp, x[:80], y[:80], bounds=(0.0, 1.0))
     cfg = RobustnessConfig(pgd_steps=3, pgd_restarts=2, square_queries=10)
-    kept: dict = {}
+    kept = Gallery(5)
     plain = sweep(s, 0.1, cfg, Context(seed=0), gradient=True, with_square=True)
     keeping = sweep(s, 0.1, cfg, Context(seed=0), gradient=True, with_square=True, keep=kept)
     assert plain.keys() == keeping.keys() and all(torch.equal(plain[a], keeping[a]) for a in plain)
+    fooled = (s.logits.argmax(1) == s.y) & ~plain["pgd"]  # right when clean, wrong under PGD
+    assert len(kept.items) == min(5, int(fooled.sum())) > 0
     with torch.no_grad():
-        right = (mlp(kept["pgd"]).argmax(1) == s.y) & (s.logits.argmax(1) == s.y)
-    assert torch.equal(right, plain["pgd"]) and float((kept["pgd"] - s.u).abs().max()) <= 0.1 + 1e-6
+        for e in kept.items:  # each kept input is one PGD fooled, within the ball, with the model's own answer
+            conf, pred = torch.softmax(mlp(e.changed[None]).double(), 1).max(1)
+            assert bool(fooled[e.index]) and float((e.changed - s.u[e.index]).abs().max()) <= 0.1 + 1e-6
+            assert (int(pred), e.label) == (e.pred, int(s.y[e.index])) and abs(float(conf) - e.confidence) < 1e-6
+    assert [e.confidence for e in kept.items] == sorted((e.confidence for e in kept.items), reverse=True)
     assert example_eps((0.03, 0.1, 0.3), 0.1) == 0.1 and example_eps((0.2, 0.3), 0.1) == 0.2
 
 

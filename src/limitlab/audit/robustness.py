@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from limitlab.audit import checks, masking
+from limitlab.audit import robustness_views as views
 from limitlab.audit._common import (
     AttackConfig,
     Section,
@@ -50,7 +51,6 @@ from limitlab.audit._common import (
     untrusted,
     weights,
 )
-from limitlab.audit.robustness_views import accuracy_figure, adversarial_examples, counts_table, example_eps
 from limitlab.audit.subject import subject_of
 from limitlab.audit.sweep import sweep
 from limitlab.config import Each, Interval, check
@@ -116,8 +116,8 @@ class Robustness(Section):
         grid = (0.0, *sorted(cfg.eps_grid), cfg.unbounded_eps)
         clean = s.logits.argmax(1) == s.y
         right = {a: [clean] for a in (("fgsm", "pgd") if gradient else ()) + ("noise", "square")}
-        kept: dict[str, torch.Tensor] = {}  # the PGD inputs of one eps, for the examples
-        shown_at = example_eps(cfg.stated, cfg.small)
+        kept = views.example_gallery(s)  # the most confidently wrong PGD inputs of one eps, for the report
+        shown_at = views.example_eps(cfg.stated, cfg.small)
         for eps in ctx.progress.track(grid[1:], description="robustness: attacks over eps"):
             for a, flags in sweep(s, eps, cfg, ctx, gradient=gradient, with_square=eps in cfg.square_at,
                                   keep=kept if eps == shown_at else None).items():
@@ -157,9 +157,9 @@ class Robustness(Section):
         for name, value in found.items():
             m.add(f"flag_{name}", None if value is None else float(value), "flag", f"1: {masking.FLAGS[name]}")
         ran = [e in cfg.square_at for e in grid]
-        return self.result(ctx, metrics=m, figures=[accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran),
-                                                    *adversarial_examples(s, kept.get("pgd"), shown_at)],
-                           tables=[counts_table(grid, counts, extra, n, s.bounds.span,
+        return self.result(ctx, metrics=m, figures=[views.accuracy_figure(grid, hit, worst, level=cfg.level, ran=ran),
+                                                    *views.adversarial_examples(s, kept, shown_at)],
+                           tables=[views.counts_table(grid, counts, extra, n, s.bounds.span,
                                                 strength=cfg.strength(cfg.square_at), ran=ran)])
 
     def judge(self, m: MetricValues) -> Verdict:

@@ -51,14 +51,21 @@ def example_eps(stated: tuple[float, ...], small: float) -> float:
     return max((e for e in stated if e <= small), default=min(stated))
 
 
-def adversarial_examples(s, adv: Tensor | None, eps: float, *, k: int = 8) -> list[Figure]:
-    """The `k` most confidently wrong PGD inputs at `eps` (right when clean): original, perturbation and
-    adversarial images, or (at most 6) bar panels of each input's features that moved its decision most."""
+def example_gallery(s, *, k: int = 8) -> Gallery:
+    """Where the sweep keeps the PGD inputs the report shows: `k` images, or at most 6 tables' rows."""
+    return Gallery(k if s.x.dim() == 4 else min(k, 6))
+
+
+def adversarial_examples(s, adv: Tensor | Gallery | None, eps: float, *, k: int = 8) -> list[Figure]:
+    """The `k` most confidently wrong PGD inputs at `eps` (right when clean), from the adversarial inputs or from
+    the gallery the sweep filled: original, perturbation and adversarial images, or (at most 6) bar panels of
+    each input's features that moved its decision most."""
     if adv is None:
         return []
-    gallery = Gallery(k if s.x.dim() == 4 else min(k, 6))
-    gallery.offer(torch.arange(len(adv)), outputs_of(s.unit, adv, batch=s.batch_size), s.y, adv, "pgd",
-                  s.logits.argmax(1) == s.y)
+    gallery = adv if isinstance(adv, Gallery) else example_gallery(s, k=k)
+    if isinstance(adv, Tensor):
+        gallery.offer(torch.arange(len(adv)), outputs_of(s.unit, adv, batch=s.batch_size), s.y, adv, "pgd",
+                      s.logits.argmax(1) == s.y)
     items = gallery.items
     if not items:
         return []
