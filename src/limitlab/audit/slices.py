@@ -49,8 +49,8 @@ from limitlab.audit._common import (
 )
 from limitlab.audit.advice import UNRELIABLE
 from limitlab.audit.slices_views import CARDS, gap_words, label, slices_figure, slices_table, value, worst
-from limitlab.audit.subject import Subject, outputs_of, subject_of
-from limitlab.audit.sweep import each
+from limitlab.audit.subject import Subject, subject_of
+from limitlab.audit.sweep import survivors
 from limitlab.calibration.noise_floor import ece_noise_floor
 from limitlab.config import Interval
 from limitlab.context import Context
@@ -124,10 +124,9 @@ class Slices(Section):
     def attack(self, s: Subject, ctx: Context) -> np.ndarray:
         """Per input: correct clean, and wrong after PGD with restarts at eps (in the unit box)."""
         cfg, gen = self.config, ctx.generator("slices", "pgd")
-        adv = each(lambda a, t: pgd_restarts(s.unit, a, t, eps=cfg.eps, steps=cfg.pgd_steps,
-                                             restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio, generator=gen),
-                   s.u, s.y, batch=s.batch_size)
-        after = outputs_of(s.unit, adv, batch=s.batch_size).argmax(1) == s.y
+        after = survivors(s.unit, lambda a, t: pgd_restarts(s.unit, a, t, eps=cfg.eps, steps=cfg.pgd_steps,
+                                                            restarts=cfg.pgd_restarts, step_ratio=cfg.step_ratio,
+                                                            generator=gen), s.u, s.y, batch=s.batch_size)
         return ((s.logits.argmax(1) == s.y) & ~after).numpy()
 
     def measure(self, m: Metrics, ctx: Context, key: str, name: str, mask: np.ndarray, right: np.ndarray,
