@@ -1,7 +1,8 @@
 """The audit on big test sets: time and peak memory for 500, 2,000 and 8,000 3 x 32 x 32 inputs.
 
-Each size runs in a fresh process (`python bench_audit_scale.py N`), so its peak resident memory (the
-kernel's ru_maxrss) is its own. The model is a small CNN trained for a few epochs on synthetic colour
+Each size runs in a fresh process (`python bench_audit_scale.py N WEIGHTS`), so its peak resident memory
+(the kernel's ru_maxrss) is its own; the model is trained once by the parent and loaded by each child, so
+no child's peak includes training. The model is a small CNN trained for a few epochs on synthetic colour
 images whose class is the brightest of three colour patterns (it is accurate, so every section has
 something to measure); every section at the `tiny` preset (the attacks' cost per input is the same at
 any N; `default` only multiplies it). Reported per size: wall time, time per input, the resident memory
@@ -14,6 +15,7 @@ from __future__ import annotations
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -32,10 +34,12 @@ def data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
-def model() -> nn.Module:
+def model(*, trained: bool = True) -> nn.Module:
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
                         nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Dropout(0.2), nn.Linear(512, 3))
+    if not trained:
+        return net.eval()
     x, y = data(2000, seed=1)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
     for _ in range(3):
@@ -46,11 +50,12 @@ def model() -> nn.Module:
     return net.eval()
 
 
-def one(n: int) -> None:
+def one(n: int, weights: str) -> None:
     from limitlab.audit import audit
 
     torch.set_num_threads(1)
-    net = model()
+    net = model(trained=False)
+    net.load_state_dict(torch.load(weights, weights_only=True))  # trained by the parent: its peak is not ours
     x, y = data(n, seed=2)
     before = _resident()
     start = time.perf_counter()
@@ -70,9 +75,12 @@ def _resident() -> float:
 
 
 def main() -> None:
-    for n in SIZES:
-        subprocess.run([sys.executable, __file__, str(n)], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        weights = f"{tmp}/model.pt"
+        torch.save(model().state_dict(), weights)  # trained here once, so no child's peak memory includes training
+        for n in SIZES:
+            subprocess.run([sys.executable, __file__, str(n), weights], check=True)
 
 
 if __name__ == "__main__":
-    one(int(sys.argv[1])) if sys.argv[1:] else main()
+    one(int(sys.argv[1]), sys.argv[2]) if sys.argv[1:] else main()
