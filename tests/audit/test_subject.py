@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from limitlab.audit import build_subject
-from limitlab.audit.bounds import parse_normalize, resolve
+from limitlab.audit.bounds import Bounds, parse_normalize, resolve
 from limitlab.audit.outputs import detect, to_logits
 from limitlab.errors import ConfigError, DataError, IncompatibleModelError
 from tests.helpers import linear_model
@@ -102,3 +102,23 @@ def test_bad_models_are_one_line(model, y, error, message):
 def test_too_few_inputs_are_refused():
     with pytest.raises(DataError, match="expected at least 10"):
         build_subject(nn.Linear(4, 2), torch.rand(5, 4), torch.zeros(5, dtype=torch.long))
+
+
+@pytest.mark.parametrize("lo, hi, shape", [
+    (torch.tensor([0.0, -1.0, 2.0]).view(3, 1, 1), torch.tensor([1.0, 1.0, 2.0]).view(3, 1, 1), (10, 3, 2, 2)),
+    (torch.tensor([-0.5, 0.0, 0.0, 4.0]), torch.tensor([0.5, 2.0, 0.0, 9.0]), (7, 4)),  # an empty range: 0
+    (torch.zeros(()), torch.ones(()), (5, 1, 3, 3)),  # (0, 1) but values outside it: clamped copy
+])
+def test_the_unit_box_is_the_formula_a_batch_at_a_time(lo, hi, shape):
+    x = 3 * torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    bounds = Bounds(lo, hi, "given")
+    expected = torch.where(hi - lo > 0, (x - lo) / (hi - lo).clamp_min(1e-30), 0.0).clamp(0, 1)  # the whole set
+    for batch in (1, 3, 64):
+        u = bounds.to_unit(x, batch=batch)
+        assert u.dtype == expected.dtype and torch.equal(u, expected)
+
+
+def test_inputs_already_in_the_unit_box_are_not_copied():
+    x = torch.rand(6, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    assert Bounds(torch.zeros(()), torch.ones(()), "given").to_unit(x, batch=4) is x
+    assert Bounds(torch.zeros(()), torch.ones(()), "given").to_unit(torch.zeros(0, 2), batch=4).shape == (0, 2)

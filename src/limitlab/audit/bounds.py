@@ -41,6 +41,21 @@ class Bounds:
     def span(self) -> Tensor:
         return self.hi - self.lo
 
+    def to_unit(self, x: Tensor, *, batch: int) -> Tensor:
+        """x in the unit box, (x - lo) / (hi - lo) clamped to [0, 1] and 0 where a range is empty, a batch at a
+        time into one tensor (no temporaries the size of the test set); `x` itself when it already lies in [0, 1]
+        with bounds (0, 1): shared, never written (the attacks return new tensors)."""
+        lo, span = self.lo, self.span
+        if bool((lo == 0).all() and (span == 1).all()) and len(x) and bool(x.min() >= 0 and x.max() <= 1):
+            return x
+        scale = lambda c: torch.where(span > 0, (c - lo) / span.clamp_min(1e-30), 0.0).clamp(0, 1)  # noqa: E731
+        first = scale(x[:batch])
+        out = torch.empty((len(x), *first.shape[1:]), dtype=first.dtype, device=first.device)
+        out[:batch] = first
+        for i in range(batch, len(x), batch):
+            out[i:i + batch] = scale(x[i:i + batch])
+        return out
+
 
 def parse_pair(text: str) -> tuple[float, float] | None:
     """`"LO,HI"` -> (lo, hi); None if `text` is not two numbers (then it may be a file)."""

@@ -102,8 +102,7 @@ class Subject:
     def u(self) -> Tensor:
         """The inputs in the unit box: (x - lo) / (hi - lo), 0 where a value's range is empty."""
         if "u" not in self.memo:
-            span = self.bounds.span
-            self.memo["u"] = torch.where(span > 0, (self.x - self.bounds.lo) / span.clamp_min(1e-30), 0.0).clamp(0, 1)
+            self.memo["u"] = self.bounds.to_unit(self.x, batch=self.batch_size)
         return self.memo["u"]
 
     def once(self, key: str, compute: Any) -> Any:
