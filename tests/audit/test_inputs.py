@@ -41,6 +41,22 @@ def test_groups_from_names_in_a_csv_and_from_an_npz(tmp_path):
     assert names == ("3", "7") and codes.tolist() == [0, 0, 1]
 
 
+@pytest.mark.parametrize("text, n, names, codes", [
+    ("0\n1\n0\n2\n", 4, ("0", "1", "2"), [0, 1, 0, 2]),  # no header: np.savetxt's default
+    ("g\n0\n1\n0\n2\n", 4, ("0", "1", "2"), [0, 1, 0, 2]),  # a header
+    ("group\n1\n0\n1\n", 4, ("0", "1"), [1, 0, 1]),  # a header and a value missing: counted, not read as a group
+    ("north\nsouth\nnorth\n", 3, ("north", "south"), [0, 1, 0]),  # names, no header
+])
+def test_a_groups_csv_header_is_optional(tmp_path, text, n, names, codes):
+    (tmp_path / "g.csv").write_text(text)
+    if len(codes) != n:
+        with pytest.raises(DataError, match=rf"holds \({len(codes)},\) group ids for {n} test inputs"):
+            load_groups(tmp_path / "g.csv", n=n)
+        return
+    got_codes, got_names = load_groups(tmp_path / "g.csv", n=n)
+    assert got_names == names and got_codes.tolist() == codes
+
+
 @pytest.mark.parametrize("groups, message", [
     (np.zeros(5, dtype=int), "expected shape (6,)"),
     (np.zeros(6, dtype=int), "expected at least two groups"),

@@ -55,7 +55,9 @@ def load_labelled(path: str | Path, *, shape: tuple[int, ...], num_classes: int)
     return data.x, data.y
 
 
-def _groups_csv(path: Path) -> np.ndarray:
+def _groups_csv(path: Path, n: int) -> np.ndarray:
+    """One value per row. The first row is a header (e.g. 'group') when there is one row more than the n inputs,
+    or when it alone is not a number."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             rows = [r for r in csv.reader(f) if r]
@@ -63,9 +65,20 @@ def _groups_csv(path: Path) -> np.ndarray:
         raise DataError(f"{path}: no such file; check the path") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: is not UTF-8 text; save the groups as UTF-8 CSV") from None
-    if len(rows) < 2 or any(len(r) != 1 for r in rows):
-        raise DataError(f"{path}: expected a header row (e.g. 'group') and one value per row, a group per input")
-    return np.array([r[0].strip() for r in rows[1:]])
+    if any(len(r) != 1 for r in rows):
+        raise DataError(f"{path}: has rows of {max(len(r) for r in rows)} columns; expected one value per row, a "
+                        "group per input (an optional header row first)")
+    values = [r[0].strip() for r in rows]
+    header = len(values) == n + 1 or (bool(values) and not _number(values[0]) and all(map(_number, values[1:])))
+    return np.array(values[1:] if header else values)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_groups(source: str | Path | np.ndarray | Tensor, *, n: int) -> tuple[Tensor, tuple[str, ...]]:
@@ -73,7 +86,7 @@ def load_groups(source: str | Path | np.ndarray | Tensor, *, n: int) -> tuple[Te
     if isinstance(source, (str, Path)):
         path = Path(source)
         if path.suffix.lower() == ".csv":
-            values = _groups_csv(path)
+            values = _groups_csv(path, n)
         else:
             arrays = read_arrays(path, labels=False)
             key = next((k for k in ("groups", "group", "g") if k in arrays), None)
