@@ -52,9 +52,10 @@ class Verdict:
         """The rule most studies state: "holds if every part holds; fails if a decisive part fails;
         inconclusive otherwise".
 
-        `parts` maps a part's name to whether it held (None: it could not be measured, which never
-        counts as holding). `text` is the evidence with the numbers; the names of the parts that did
-        not hold are appended (or the sentence `missing[name]` says for them, when given).
+        `parts` maps a part's name to whether it held (None: it could not be measured or sits inside its
+        noise, which never counts as holding). Build a `decisive` part with `decided`, so that only a
+        miss beyond the noise is False and fails the claim. `text` is the evidence with the numbers; the
+        names of the parts that did not hold are appended (or the sentence `missing[name]` says for them).
         """
         if not parts:
             raise ValueError("Verdict.combine needs at least one part")

@@ -71,7 +71,8 @@ def test_verdict_rule():
     judge = lambda **changes: study.judge(MetricValues({**base, **changes}))  # noqa: E731
     # A reweighted gap of 0.85x the plain one (the old rule's <= 0.75x failed it): narrower, beyond the noise.
     assert judge().status == "holds"
-    assert judge(gap_growth=Metric(0.08, noise=0.05)).status == "fails"  # the gap's growth inside its noise
+    assert judge(gap_growth=Metric(-0.02, noise=0.05)).status == "fails"  # no growth, beyond the noise of 0.05
+    assert judge(gap_growth=Metric(0.08, noise=0.05)).status == "inconclusive"  # the gap's growth inside its noise
     assert judge(overall_change=Metric(-0.03, noise=0.015)).status == "inconclusive"  # overall accuracy dropped
     assert judge(reweight_reduction=Metric(0.03, noise=0.04)).status == "inconclusive"  # not narrower beyond noise
     # ... nor beyond the spread over seeds, when that is the larger

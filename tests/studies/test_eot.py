@@ -25,9 +25,11 @@ def test_rule_holds_when_every_part_holds():
 @pytest.mark.parametrize("changes, status, part", [
     ({"clean_acc_transformed": 0.7}, "inconclusive", "valid"),  # the classifier is not usable under T
     ({"success_plain_identity": 0.5}, "inconclusive", "works"),
-    ({"plain_drop": 0.12}, "fails", "fragile"),  # a drop of 0.12 clears 0.1 by less than its noise
-    ({"eot_gain": 0.03}, "fails", "robust"),  # a gain inside its noise
-    ({"success_eot_transformed": 0.52}, "fails", "robust"),  # most views not clearly fooled
+    ({"plain_drop": 0.12}, "inconclusive", "fragile"),  # a drop of 0.12 clears 0.1 by less than its noise
+    ({"plain_drop": 0.0}, "fails", "fragile"),  # no drop, beyond the noise: the plain examples survive T
+    ({"eot_gain": 0.03}, "inconclusive", "robust"),  # a gain inside its noise
+    ({"eot_gain": -0.1}, "fails", "robust"),  # EOT worse, beyond the noise
+    ({"success_eot_transformed": 0.52}, "inconclusive", "robust"),  # most views not clearly fooled
 ])
 def test_rule_names_the_part_that_did_not_hold(changes, status, part):
     verdict = judge(changes)
@@ -39,7 +41,7 @@ def test_a_failed_gate_makes_the_claim_untested_not_false():
 
 
 def test_over_seeds_the_gain_must_clear_its_spread():
-    assert judge(spread={"eot_gain": 0.12}).status == "fails"
+    assert judge(spread={"eot_gain": 0.12}).status == "inconclusive"  # a gain of 0.11 inside a spread of 0.12
 
 
 def test_nothing_measured_is_not_a_pass():

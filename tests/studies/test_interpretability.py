@@ -75,8 +75,9 @@ def test_verdict_rule():
     assert judge(metrics()).status == "holds"
     assert "fail at >= 0.5: grad-x-input" in judge(metrics()).evidence
     # Grad-CAM must beat random by 0.05 AUC on both curves, beyond the noise of the paired difference.
-    assert judge(metrics({"deletion_gain_random_grad-cam": 0.04})).status == "fails"
-    assert judge(metrics({"insertion_gain_random_grad-cam": 0.06})).status == "fails"  # 0.01 over: inside the noise
+    assert judge(metrics({"deletion_gain_random_grad-cam": -0.1})).status == "fails"  # below 0.05 beyond the noise
+    assert judge(metrics({"deletion_gain_random_grad-cam": 0.04})).status == "inconclusive"  # inside the noise
+    assert judge(metrics({"insertion_gain_random_grad-cam": 0.06})).status == "inconclusive"  # 0.01 over: inside
     # Beating random but not the model-free ink order: the heatmap is not evidence beyond the image.
     beaten = judge(metrics({"deletion_gain_image_grad-cam": -0.11}))
     assert beaten.status == "inconclusive" and "beyond what the image shows" in beaten.evidence

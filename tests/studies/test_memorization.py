@@ -83,9 +83,11 @@ def test_verdict_rule():
     assert study.judge(_metrics(cfg, test=good, steps={})).status == "holds"
     # Random labels not fitted within the cap: capacity did not suffice.
     assert study.judge(_metrics(cfg, test=good, steps={"labels-1": None})).status == "fails"
-    # Random labels generalize above chance + 0.05: fails; below 0.15 but inside the binomial noise: fails too.
-    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.16}, steps={})).status == "fails"
-    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.13}, steps={})).status == "fails"  # 0.02 < 2 SE
+    # Random labels generalize above chance + 0.05 beyond the binomial noise: fails; within the noise of 0.15 on
+    # either side: not shown, never a measured failure.
+    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.3}, steps={})).status == "fails"
+    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.16}, steps={})).status == "inconclusive"
+    assert study.judge(_metrics(cfg, test={**good, "labels-1": 0.13}, steps={})).status == "inconclusive"  # 0.02 < 2 SE
     # True labels do not generalize: inconclusive.
     assert study.judge(_metrics(cfg, test={**good, "labels-0": 0.79}, steps={})).status == "inconclusive"
     # Test accuracy rising with corruption by more than 0.03: inconclusive.

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from limitlab.result import MetricValues
+from limitlab.result import decided as decided  # a rule's three-way comparison, beside the floors it reads
 
 
 def plus(value: float | None, delta: float) -> float | None:

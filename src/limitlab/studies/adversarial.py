@@ -40,7 +40,7 @@ from limitlab.models import predict
 from limitlab.models.adversarial import adversarial_pair
 from limitlab.models.digits_zoo import digits_model
 from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
-from limitlab.studies._rules import binomial_noise, margin, mean_noise, paired_noise, times
+from limitlab.studies._rules import binomial_noise, decided, margin, mean_noise, paired_noise, times
 from limitlab.study import Study, register
 
 PAPER_COST = 0.004  # Madry et al. 2018, MNIST: clean accuracy 99.2% (standard) -> 98.8% (adversarially trained)
@@ -142,8 +142,8 @@ class Adversarial(Study[AdversarialConfig]):
         clean, pgd, noise, eps = m[f"clean_acc_{p}"], m[f"acc_pgd-inf_{p}"], m[f"acc_noise-sign_{p}"], m["headline_eps"]
         gap = {n: (m[f"pgd_over_fgsm_{n}"], margin(m, f"pgd_over_fgsm_{n}")) for n in cfg.models}
         parts = {"flip": every([at_most(eps, cfg.max_small_eps),
-                                at_most(pgd, times(clean, 0.5), noise=margin(m, f"acc_pgd-inf_{p}")),
-                                at_least(noise, times(clean, 0.9), noise=margin(m, f"acc_noise-sign_{p}"))]),
+                                decided(pgd, times(clean, 0.5), noise=margin(m, f"acc_pgd-inf_{p}"), above=False),
+                                decided(noise, times(clean, 0.9), noise=margin(m, f"acc_noise-sign_{p}"))]),
                  "confident": at_least(m["wrong_confidence"], 0.5, noise=margin(m, "wrong_confidence")),
                  "iterate": every([at_least(gap[p][0], 0.0, noise=gap[p][1]),
                                    *(at_least(g, -(n or 0.0)) for g, n in gap.values())]),

@@ -38,8 +38,8 @@ from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.data.groups import STYLES, group_weights, oversample_index, second_style
 from limitlab.models import TrainConfig, build, fit, predict_logits
-from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, fmt
-from limitlab.studies._rules import margin, mean_noise
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, fmt
+from limitlab.studies._rules import decided, margin, mean_noise
 from limitlab.study import Study, register
 
 ARMS = ("plain", "reweight", "oversample")
@@ -166,7 +166,7 @@ class Bias(Study[BiasConfig]):
     def judge(self, m: MetricValues) -> Verdict:
         lo, hi = f"{self.config.mixes[0]:g}", f"{self.config.mixes[-1]:g}"
         gap, rw, gap_lo = m[f"plain_gap_{hi}"], m[f"reweight_gap_{hi}"], m[f"plain_gap_{lo}"]
-        rule = lambda name, threshold: at_least(m[name], threshold, noise=margin(m, name))  # noqa: E731
+        rule = lambda name, threshold: decided(m[name], threshold, noise=margin(m, name))  # noqa: E731
         parts = {"gap": rule("gap_growth", 0.05), "hidden": rule("overall_change", -0.02),
                  "narrows": rule("reweight_reduction", 0.0), "not-closed": rule(f"reweight_gap_{hi}", 0.0)}
         text = (f"Trained {float(hi):.0%} A / {1 - float(hi):.0%} B, the model scores "

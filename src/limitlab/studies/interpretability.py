@@ -40,7 +40,7 @@ from limitlab.data import digits
 from limitlab.models import predict_logits
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
-from limitlab.studies._rules import margin, mean_noise, paired_noise
+from limitlab.studies._rules import decided, margin, mean_noise, paired_noise
 from limitlab.study import Study, register
 
 MARGIN, SANITY = 0.05, 0.5  # the rule's AUC margin over the random order; the correlation that fails the check
@@ -118,7 +118,7 @@ class Interpretability(Study[InterpretabilityConfig]):
         corr = {n: (m[f"rank_corr_all_{n}"], margin(m, f"rank_corr_all_{n}")) for n in METHODS}
         fails = [n for n, (c, e) in corr.items() if at_least(c, SANITY, noise=e)]
         passes = [n for n, (c, e) in corr.items() if at_most(c, SANITY, noise=e)]
-        parts = {"faithful": every(at_least(g, MARGIN, noise=e) for (_, c), (g, e) in gain.items() if c == "random"),
+        parts = {"faithful": every(decided(g, MARGIN, noise=e) for (_, c), (g, e) in gain.items() if c == "random"),
                  "beyond the input": every(at_least(g, 0, noise=e) for (_, c), (g, e) in gain.items() if c == "image"),
                  "mixed": bool(fails and passes) if fails or passes else None}
         listed = ", ".join(f"{n} {fmt(c, '.2f')}" for n, (c, _) in corr.items())

@@ -44,8 +44,8 @@ from limitlab.data.augment import ShiftAugment
 from limitlab.data.nuisances import CLEAN, XLABELS, nuisance
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.reference import digits_cnn
-from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
-from limitlab.studies._rules import margin, means_noise, paired_noise
+from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, every, fmt
+from limitlab.studies._rules import decided, margin, means_noise, paired_noise
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "cnn", "cnn+shift-aug")
@@ -182,12 +182,12 @@ class Invariance(Study[InvarianceConfig]):
     def judge(self, m: MetricValues) -> Verdict:
         cfg, head = self.config, {nu: grid[-1] for nu, grid in self.config.grids().items()}
         a = lambda model, nu, level: fmt(m[f"acc_{model}_{nu}_{level:g}"], ".1%")  # noqa: E731
-        rule = lambda name, threshold, at=at_least: at(m[name], threshold, noise=margin(m, name))  # noqa: E731
+        rule = lambda name, threshold, above=True: decided(m[name], threshold, noise=margin(m, name), above=above)  # noqa: E731
         gain = lambda nu: f"{fmt(m[f'aug_gain_{nu}'], '+.1%')} +- {fmt(margin(m, f'aug_gain_{nu}'), '.1%')}"  # noqa: E731
         first, c = next(s for s in cfg.shifts if s > 0), head["contrast"]
         parts = {"local": every([rule(f"drop_cnn_{nu}", 0.2) for nu in DROPS]),
                  "pooling": rule("pooling_gain", 0.05), "covered": rule("aug_gain_shift", 0.2),
-                 "only-covered": every([rule(f"aug_gain_{nu}", 0.1, at_most) for nu in UNCOVERED])}
+                 "only-covered": every([rule(f"aug_gain_{nu}", 0.1, above=False) for nu in UNCOVERED])}
         text = (f"The CNN ({a('cnn', 'shift', 0.0)} clean) drops to " + ", ".join(
                 f"{a('cnn', nu, head[nu])} at {nu} {head[nu]:g}" for nu in DROPS) + f"; at a {first:g}-pixel shift CNN "
                 f"{a('cnn', 'shift', first)} vs MLP {a('mlp', 'shift', first)}; shift augmentation (up to "

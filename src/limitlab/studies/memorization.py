@@ -37,7 +37,7 @@ from limitlab.data import ArrayDataset, digits
 from limitlab.data.corrupted_arms import PIXEL_ARMS, corrupted_arm, label_arm
 from limitlab.models import History, TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
-from limitlab.studies._rules import binomial_noise, margin
+from limitlab.studies._rules import binomial_noise, decided, margin
 from limitlab.study import Study, register
 
 
@@ -188,7 +188,8 @@ class Memorization(Study[MemorizationConfig]):
         if 0.0 in cfg.corruptions:
             parts["generalize"] = at_least(m["mlp_labels-0_test_acc"], 0.8, noise=margin(m, "mlp_labels-0_test_acc"))
         if 1.0 in cfg.corruptions:
-            parts["chance"] = at_most(m["mlp_labels-1_test_acc"], 0.15, noise=margin(m, "mlp_labels-1_test_acc"))
+            parts["chance"] = decided(m["mlp_labels-1_test_acc"], 0.15, noise=margin(m, "mlp_labels-1_test_acc"),
+                                      above=False)
             if m["mlp_slowdown"] is not None:  # both arms fitted on every seed
                 text += (f"; the MLP fitted random labels in {m['mlp_labels-1_steps']:.0f} steps (mean) ("
                          f"{m['mlp_slowdown']:.1f}x the {fmt(m['mlp_labels-0_steps'], '.0f')} steps for true labels)")

@@ -43,7 +43,7 @@ from limitlab.models.ensemble import train_members
 from limitlab.models.mean_variance import train_mean_variance
 from limitlab.ood.auroc_noise import auroc_se, mean_auroc_gap_bootstrap
 from limitlab.result import Figure, Metrics, MetricValues, Result, Verdict, at_least, at_most, fmt
-from limitlab.studies._rules import margin, mean_noise
+from limitlab.studies._rules import decided, margin, mean_noise
 from limitlab.study import Study, register
 from limitlab.uncertainty.predictive import SOURCE, predictions, predictive
 from limitlab.uncertainty.regression import aleatoric_epistemic, epistemic_ratio
@@ -149,8 +149,8 @@ class Uncertainty(Study[UncertaintyConfig]):
         base = m["mean_auroc_max-softmax"]
         means = {s: v for s in SCORES[1:] if (v := m[f"mean_auroc_{s}"]) is not None}
         best = max(means, key=lambda s: means[s], default=SCORES[1:][0])
-        parts = {"confident": at_least(m["conf_ood"], 0.5, noise=margin(m, "conf_ood")),
-                 "better": at_least(m["auroc_gain"], 0.0, noise=margin(m, "auroc_gain")),
+        parts = {"confident": decided(m["conf_ood"], 0.5, noise=margin(m, "conf_ood")),
+                 "better": decided(m["auroc_gain"], 0.0, noise=margin(m, "auroc_gain")),
                  "imperfect": at_most(m["auroc_hardest"], 0.99, noise=margin(m, "auroc_hardest")),
                  "epistemic": at_least(m["epistemic_ratio"], 1.0, noise=margin(m, "epistemic_ratio"))}
         not_beaten = [n for n in OOD_SETS if at_most(m[f"auroc_mc-entropy_{n}"], m[f"auroc_max-softmax_{n}"])]
