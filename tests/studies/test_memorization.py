@@ -4,6 +4,7 @@ import torch
 
 from limitlab.context import Context
 from limitlab.data import digits
+from limitlab.data.subsets import digits_heldout
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.memorization import Memorization, MemorizationConfig
@@ -21,7 +22,7 @@ def test_tiny_run_fits_random_labels_and_generalizes_at_chance(tiny):
     m = {k: v.value for k, v in result.metrics.items()}
     for arm in study.config.arms():  # every arm fitted within the cap, and the step count is recorded
         assert m[f"mlp_{arm}_train_acc"] >= 0.999 and m[f"mlp_{arm}_steps"] is not None
-    assert m["mlp_labels-1_test_acc"] <= 0.2  # 360 test digits: chance is 0.1 +- 0.016
+    assert m["mlp_labels-1_test_acc"] <= 0.2  # 720 held-out digits: chance is 0.1 +- 0.011
     assert m["mlp_labels-0_test_acc"] >= 0.8
     assert m["mlp_slowdown"] == pytest.approx(m["mlp_labels-1_steps"] / m["mlp_labels-0_steps"])
     assert len(result.metrics["mlp_labels-1_test_acc"].values) == study.config.num_seeds
@@ -33,14 +34,16 @@ def test_tiny_run_fits_random_labels_and_generalizes_at_chance(tiny):
 def test_arms_corrupt_what_they_say():
     study, ctx, data = Memorization(MemorizationConfig(num_train=300)), Context(seed=0), digits()
     train, test = study.arm_data("labels-1", 0, ctx)
-    assert torch.equal(train.x, data.train.x[:300]) and torch.equal(test.y, data.test.y)
+    held = digits_heldout()  # the validation and test digits: no run stops early
+    assert len(test) == len(data.val) + len(data.test) == 720
+    assert torch.equal(train.x, data.train.x[:300]) and torch.equal(test.y, held.y)
     assert 0.8 < float((train.y != data.train.y[:300]).float().mean()) < 0.98  # ~90% differ by chance
     train, test = study.arm_data("labels-0", 0, ctx)
     assert torch.equal(train.y, data.train.y[:300])
     train, test = study.arm_data("shuffled-pixels", 0, ctx)
     assert torch.equal(train.y, data.train.y[:300])
     assert torch.equal(train.x.flatten(1).sort(1).values, data.train.x[:300].flatten(1).sort(1).values)
-    flat_tr, flat_te = data.train.x[:300].flatten(1), data.test.x.flatten(1)
+    flat_tr, flat_te = data.train.x[:300].flatten(1), held.x.flatten(1)
     same = [(train.x.flatten(1)[:, j:j + 1] == flat_tr).all(0) for j in range(64)]
     same_te = [(test.x.flatten(1)[:, j:j + 1] == flat_te).all(0) for j in range(64)]
     for j in range(64):  # output pixel j copies one input pixel, the same one in train and test
@@ -71,7 +74,7 @@ def _metrics(config, *, test, steps):
     for model, arm in [("mlp", a) for a in config.arms()] + [("cnn", a) for a in config.cnn_arms]:
         m[f"{model}_{arm}_steps"] = steps.get(arm, 100.0)
         acc = test.get(arm, 0.5)
-        m[f"{model}_{arm}_test_acc"] = Metric(acc, noise=2 * (acc * (1 - acc) / 360) ** 0.5)
+        m[f"{model}_{arm}_test_acc"] = Metric(acc, noise=2 * (acc * (1 - acc) / 720) ** 0.5)
         m[f"{model}_{arm}_train_acc"] = 1.0
     return MetricValues({k: v if isinstance(v, Metric) else Metric(v) for k, v in m.items()})
 

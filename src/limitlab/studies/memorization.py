@@ -5,20 +5,20 @@ arXiv:1611.03530. Source: 002 ("Rethinking generalization", the capacity of deep
 
 Protocol: an over-parameterized MLP (two hidden layers of 256 units: ~85k weights for 1,077 training digits) is trained
 without any regularization (no dropout, weight decay or early stopping) until its training accuracy reaches
-`target_train_acc` or `max_steps` steps, on digits with a fraction p of the labels replaced by uniform random classes
-(p = 1: random labels), and on three input corruptions with the true labels (`limitlab.data.corrupted_arms`): shuffled
+`target_train_acc` or `max_steps` steps, on digits with a fraction p of the labels replaced by uniform random classes (p
+= 1: random labels), and on three input corruptions with the true labels (`limitlab.data.corrupted_arms`): shuffled
 pixels (one permutation for all images, train and test), random pixels (one per image) and Gaussian inputs with the
-data's mean and variance. The CNN (dropout off) is trained on `cnn_arms` too (none by default, for time; all in
-`full`). Every (model, arm) is repeated for `num_seeds` seeds (a new initialization, batch order and corruption draw).
-Test accuracy: on the test digits with their true labels, corrupted as the arm's inputs. Steps to fit: optimizer steps
-until the target was reached.
+data's mean and variance. The CNN (dropout off) is trained on `cnn_arms` too (none by default, for time; all in `full`).
+Every (model, arm) is repeated for `num_seeds` seeds (a new initialization, batch order and corruption draw). Test
+accuracy: on the 720 held-out digits (validation and test: no run stops early, so neither is seen in training) with
+their true labels, corrupted as the arm's inputs. Steps to fit: optimizer steps until the target was reached.
 
 Verdict: "fit" = every trained (model, arm, seed) reaches `target_train_acc` within `max_steps`; "generalize" = the
 MLP's mean test accuracy with true labels (p = 0) is >= 0.8; "chance" = its mean test accuracy with random labels (p =
 1) is <= 0.15 (chance is 0.10); both by more than the larger of their noise floor (two binomial standard errors on the
-360 test digits) and their spread over seeds; "rises" = the MLP's mean test accuracy does not increase by more than
-0.03 (about that noise floor) from one corruption level to the next. The claim holds if every part holds; it fails if
-"fit" or "chance" fails (capacity does not suffice, or random labels generalize); otherwise it is inconclusive.
+720 held-out digits) and their spread over seeds; "rises" = the MLP's mean test accuracy does not increase by more than
+0.03 from one corruption level to the next. The claim holds if every part holds; it fails if "fit" or "chance" fails;
+otherwise it is inconclusive.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.data.corrupted_arms import PIXEL_ARMS, corrupted_arm, label_arm
+from limitlab.data.subsets import digits_heldout
 from limitlab.models import History, TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
 from limitlab.studies._rules import binomial_noise, decided, margin
@@ -90,16 +91,15 @@ class Memorization(Study[MemorizationConfig]):
 
     def arm_data(self, arm: str, seed: int, ctx: Context) -> tuple[ArrayDataset, ArrayDataset]:
         """(training set, test set) of one arm and seed; test labels are always the true ones."""
-        return corrupted_arm(arm, digits().train.subset(slice(0, self.config.num_train)), digits().test,
+        return corrupted_arm(arm, digits().train.subset(slice(0, self.config.num_train)), digits_heldout(),
                              lambda *names: ctx.rng(*names, seed))  # each seed draws its own corruption
 
     def train(self, model_name: str, arm: str, seed: int, ctx: Context) -> tuple[History, float, float]:
-        """Train until fitted (or the cap); (history, final train accuracy, test accuracy)."""
+        """Train until fitted or the step cap: (history, train and test accuracy); `val` only records the curves."""
         cfg, (train, test) = self.config, self.arm_data(arm, seed, ctx)
         tc = TrainConfig(epochs=-(-cfg.max_steps * cfg.batch_size // len(train)), batch_size=cfg.batch_size,
                          lr=cfg.cnn_lr if model_name == "cnn" else cfg.lr, patience=None,
                          target_train_acc=cfg.target_train_acc, max_steps=cfg.max_steps)
-        # Epochs enough for the step cap. `val` is the arm's test set, only recorded (patience=None), for the curves.
         with ctx.seeded_torch("init", model_name, arm, seed):
             model: nn.Module = build("mlp", hidden=cfg.hidden) if model_name == "mlp" else build("cnn", dropout=0.0)
         history = fit(model, train, val=test if model_name == "mlp" else None, ctx=ctx, config=tc,
@@ -118,8 +118,8 @@ class Memorization(Study[MemorizationConfig]):
             for q, accs, what in (("train_acc", [r[1] for r in per_seed], "training accuracy"),
                                   ("test_acc", [r[2] for r in per_seed], "test accuracy (true labels)")):
                 m[f"{model}_{arm}_{q}"] = Metric.over_seeds(accs, "fraction", f"{model} {what} on {arm}")
-            test_acc = m[f"{model}_{arm}_test_acc"]
-            test_acc.noise = binomial_noise(test_acc.value, len(digits().test))
+            acc = m[f"{model}_{arm}_test_acc"]
+            acc.noise = binomial_noise(acc.value, len(digits_heldout()))
             what = f"optimizer steps for {model} to fit {arm}"
             m[f"{model}_{arm}_steps"] = Metric.over_seeds([h.steps for h, _, _ in per_seed], "steps", what) \
                 if fitted(per_seed) else Metric(None, "steps", f"{what} (none: a seed reached the cap)")
