@@ -120,9 +120,9 @@ class DataHunger(Study[DataHungerConfig]):
                 m[f"acc_{method}_n{n}"] = Metric.over_seeds(acc[:, j], "fraction",
                                                             f"test accuracy of {method} trained on {n} digits")
         diff, small = hits["hog"] - hits["cnn"], [j for j, n in enumerate(cfg.sizes) if n <= cfg.small_n]
-        for j, n in enumerate(cfg.sizes):  # paired per digit: at small n every held-out digit of every draw, above
+        for j, n in enumerate(cfg.sizes):  # paired per digit; above small_n only the curves' draws, on the test digits
             d, h = (diff[:, j], held) if j in small else (diff[:cfg.num_seeds, j, :360], held[:cfg.num_seeds, :360])
-            per_draw, noise = draws_noise(d, h)  # the curves' draws on the test digits
+            per_draw, noise = draws_noise(d, h)
             m[f"gap_n{n}"] = Metric.over_seeds(per_draw, "fraction", f"HOG + logreg minus CNN at n={n}", noise=noise)
         judged = [j for j in small if cfg.sizes[j] >= cfg.judged_from]
         per_draw, noise = draws_noise(diff[:, judged].mean(1), held)
@@ -171,7 +171,7 @@ class DataHunger(Study[DataHungerConfig]):
                      f"table reaches {miss['complete'].mean():.1%}."))
         return [lc, bars]
 
-    def first(self, m: MetricValues) -> str:
+    def smallest(self, m: MetricValues) -> str:
         """The smallest size's gap when it is below the judged range: reported, and named when the CNN leads there."""
         n0 = self.config.sizes[0]
         gap, noise = m[f"gap_n{n0}"], getattr(m.metric(f"gap_n{n0}"), "noise", None)
@@ -191,7 +191,7 @@ class DataHunger(Study[DataHungerConfig]):
         text = (f"Over {lo} <= n <= {small}, HOG + logistic regression leads the CNN by {fmt(gap, '+.1%')} (noise "
                 f"floor {fmt(noise, '.1%')}; positive in {fmt(positive, '.0%')} of the draws)"
                 f"{': a small effect on 8x8 digits' if gap is not None and gap < 0.05 else ''}; at n={n0} "
-                f"{fmt(m[f'acc_hog_n{n0}'], '.1%')} vs {fmt(m[f'acc_cnn_n{n0}'], '.1%')}{self.first(m)}, at n={n1} "
+                f"{fmt(m[f'acc_hog_n{n0}'], '.1%')} vs {fmt(m[f'acc_cnn_n{n0}'], '.1%')}{self.smallest(m)}, at n={n1} "
                 f"{fmt(m[f'acc_hog_n{n1}'], '.1%')} vs {fmt(m[f'acc_cnn_n{n1}'], '.1%')}; "
                 + ("the CNN never catches up in the grid" if cross is None else f"the CNN catches up from n={cross:g}")
                 + f"; missing data: mean + indicators beats zero-fill by {fmt(handling, '+.1%')} "
