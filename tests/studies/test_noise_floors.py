@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from limitlab.studies._rules import draws_noise, means_noise
+from limitlab.studies._rules import draws_noise, means_noise, values_noise
 
 
 def test_draws_noise_by_hand():
@@ -37,3 +37,10 @@ def test_means_noise_by_hand():
     # Paired (the same two models measured twice): differences (0.2, 0.3), std 0.0707 -> 2 x 0.0707 / sqrt(2) = 0.1.
     assert means_noise(torch.tensor([0.3, 0.5]), torch.tensor([0.1, 0.2]), paired=True) == pytest.approx(0.1)
     assert means_noise(torch.tensor([0.3]), b) is None  # one replica: no standard error
+
+
+def test_values_noise_is_two_standard_errors_by_hand():
+    # 1, 2, 3, 6: mean 3, sample variance (4 + 1 + 0 + 9) / 3 = 14/3, standard error sqrt(14/3) / 2
+    assert values_noise([1.0, 2.0, 3.0, 6.0]) == pytest.approx(2 * math.sqrt(14 / 3) / 2)
+    assert values_noise([1.0, None, 3.0]) == pytest.approx(2 * math.sqrt(2) / math.sqrt(2))  # the measured ones
+    assert values_noise([0.5]) is None and values_noise([]) is None

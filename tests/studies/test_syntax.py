@@ -1,4 +1,4 @@
-"""The syntax study's verdict rule on hand-made metrics (margins against standard errors), and a tiny run."""
+"""The syntax study's verdict rule on hand-made metrics (margins against noise floors), and a tiny run."""
 from limitlab.context import Context
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.syntax import Syntax
@@ -21,7 +21,7 @@ def test_verdict_rule():
     assert "stopped at the held-out plateau" in study.judge(metrics()).evidence
     assert study.judge(metrics(**{"run_lstm_T0.8": 0.5})).status == "fails"  # runs almost as often as real code
     assert study.judge(metrics(**{f"context_lstm_T{t:g}": 0.5 for t in TEMPS})).status == "inconclusive"
-    # 0.85 >= 0.8 x 1.0, but a margin of 0.05 is inside a standard error of 0.06: not shown
+    # 0.85 >= 0.8 x 1.0, but a margin of 0.05 is inside a floor of 0.06: not shown
     assert study.judge(metrics(noise=0.06, **{f"context_lstm_T{t:g}": 0.85 for t in TEMPS})).status == "inconclusive"
     assert study.judge(metrics(noise=0.02, **{f"context_lstm_T{t:g}": 0.85 for t in TEMPS})).status == "holds"
     # 0.27 <= 0.3 = half of real code's 0.6, but within the noise: meaning not shown, and not a failure either

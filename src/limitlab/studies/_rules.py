@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from limitlab.result import MetricValues
+from limitlab.result import MetricValues, standard_error
 from limitlab.result import decided as decided  # a rule's three-way comparison, beside the floors it reads
 
 
@@ -42,6 +42,13 @@ def mean(values: Iterable[float | None]) -> float | None:
 def binomial_noise(p: float | None, n: int) -> float | None:
     """Two binomial standard errors of an accuracy (or rate) p measured on n independent inputs."""
     return None if p is None or n < 1 else 2 * math.sqrt(max(p * (1 - p), 0.0) / n)
+
+
+def values_noise(values: Iterable[float | None]) -> float | None:
+    """Two standard errors of the mean of `values`, one number per replica (a search seed, a sample, a test
+    sequence); None below two measured values."""
+    se = standard_error(values)
+    return None if se is None else 2 * se
 
 
 def mean_noise(values: Tensor) -> float | None:

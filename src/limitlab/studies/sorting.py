@@ -5,25 +5,24 @@ maps one data manifold onto another, an algorithm is exact everywhere). Transfor
 arXiv:1706.03762; learned sorting and its length generalization: Vinyals et al., Order matters, ICLR 2016,
 arXiv:1511.06391.
 
-Protocol: `num_train` sequences of `seq_len` values drawn uniformly from [0, 1]. Each model outputs, for every
-element, its fractional rank rank / (n - 1) (mean squared error); a prediction is read as the nearest integer rank,
-so no sorting routine ever touches a model's output. Models, each initialized from its own stream: an MLP on the
-whole sequence (fixed length) and a transformer encoder with no positional encoding (`RankTransformer`, any length).
-Each trains until it has learned the training distribution: until its loss on `num_val` fresh sequences from it
-stops falling (`patience` epochs without a new best; the best epoch is kept), capped at `mlp_epochs` /
-`transformer_epochs` (the MLP learns slowly but cheaply; the transformer converges within its cap and later epochs
-bring loss spikes). Test conditions (`num_test` sequences each): the training distribution; values shifted to
-[shift, shift + 1]; values scaled to [0, scale]; sequences `long_factor` times longer (transformer only; the MLP
-cannot read them). Element accuracy = fraction of elements given their exact rank, with its standard error over
-test sequences as noise floor; exact match = fraction of sequences with every rank right. The algorithm (NumPy's
-sort) is the reference; random guessing gets 1/n of the elements.
+Protocol: `num_train` sequences of `seq_len` values drawn uniformly from [0, 1]. Each model outputs, for every element,
+its fractional rank rank / (n - 1) (mean squared error); a prediction is read as the nearest integer rank, so no sorting
+routine ever touches a model's output. Models, each initialized from its own stream: an MLP on the whole sequence (fixed
+length) and a transformer encoder with no positional encoding (`RankTransformer`, any length). Each trains until it has
+learned the training distribution: until its loss on `num_val` fresh sequences from it stops falling (`patience` epochs
+without a new best; the best epoch is kept), capped at `mlp_epochs` / `transformer_epochs` (the MLP learns slowly but
+cheaply; the transformer converges within its cap and later epochs bring loss spikes). Test conditions (`num_test`
+sequences each): the training distribution; values shifted to [shift, shift + 1]; values scaled to [0, scale]; sequences
+`long_factor` times longer (transformer only; the MLP cannot read them). Element accuracy = fraction of elements given
+their exact rank, with two standard errors over test sequences as noise floor; exact match = fraction of sequences with
+every rank right. The algorithm (NumPy's sort) is the reference; random guessing gets 1/n of the elements.
 
-Verdict: "near" = every model's element accuracy on the training distribution is >= 0.8 by more than its standard
-error; "far" = for every model, its lowest element accuracy over the other conditions is at least 0.2 below its
-accuracy on the training distribution, by more than their combined standard errors (less than 0.2 below by more
-than that: it does not hold; within the noise: not shown); "algorithm" = the algorithm's exact match is 1.0 in every
-condition. The claim holds if all three hold; it fails if "far" does not hold for a model that is "near" (it
-generalized as an algorithm would); otherwise (a model did not even learn the training distribution) inconclusive.
+Verdict: "near" = every model's element accuracy on the training distribution is >= 0.8 by more than its noise floor;
+"far" = for every model, its lowest element accuracy over the other conditions is at least 0.2 below its accuracy on the
+training distribution, by more than their combined floors (less than 0.2 below by more than that: it does not hold;
+within the noise: not shown); "algorithm" = the algorithm's exact match is 1.0 in every condition. The claim holds if
+all three hold; it fails if "far" does not hold for a model that is "near" (it generalized as an algorithm would);
+otherwise (a model did not even learn the training distribution) inconclusive.
 """
 from __future__ import annotations
 
@@ -44,7 +43,8 @@ from limitlab.data import ArrayDataset
 from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig, build, fit, predict_logits
 from limitlab.models.ranker import RankTransformer
-from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt, standard_error
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, decided, every, fmt
+from limitlab.studies._rules import values_noise
 from limitlab.study import Study, register
 
 MODELS = ("mlp", "transformer")
@@ -96,9 +96,9 @@ def rank_data(x: np.ndarray, *, name: str) -> ArrayDataset:
 
 
 def score(pred_ranks: np.ndarray, true_ranks: np.ndarray) -> tuple[float, float, float | None]:
-    """(element accuracy, exact-match rate, the standard error of the element accuracy over sequences)."""
+    """(element accuracy, exact-match rate, the element accuracy's noise floor: two standard errors over sequences)."""
     hit = pred_ranks == true_ranks
-    return float(hit.mean()), float(hit.all(1).mean()), standard_error(hit.mean(1).tolist())
+    return float(hit.mean()), float(hit.all(1).mean()), values_noise(hit.mean(1).tolist())
 
 
 def conditions(cfg: SortingConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -9,21 +9,21 @@ Protocol: the corpus is the Python standard library on this machine (`data.stdli
 selection capped at `max_chars`); held-out files (disjoint) give the real-code reference and the validation text. A
 character LSTM (`models.charlm`) is trained by `models.fit` on consecutive windows of `seq_len` characters until its
 held-out loss stops falling (`patience` epochs without a new best; the best epoch is kept), capped at `train_steps`
-steps; a character n-gram model of order `ngram_order` (longest seen context) is the baseline. Each writes
-`num_samples` texts per temperature, `sample_chars` characters after a blank line, each made a program by `trim`
-(from its first code line to the end of that line's block, dedented; an empty result counts as a failure). Real code:
-`num_samples` runs of whole top-level statements of the held-out files, up to `sample_chars` characters each.
-Measured per source (`data.pycheck`), each rate with its standard error over samples as noise floor: lines that parse
-in context (read line by line, a line is kept if the lines kept so far and it are still Python, a module that parses
-or an unfinished one, else dropped), lines that tokenize alone, samples that parse, compile and run to the end in the
-sandbox (`limitlab.codeexec`, `timeout` seconds; not measured when there is no sandbox), names read never defined.
+steps; a character n-gram model of order `ngram_order` (longest seen context) is the baseline. Each writes `num_samples`
+texts per temperature, `sample_chars` characters after a blank line, each made a program by `trim` (from its first code
+line to the end of that line's block, dedented; an empty result counts as a failure). Real code: `num_samples` runs of
+whole top-level statements of the held-out files, up to `sample_chars` characters each. Measured per source
+(`data.pycheck`), each rate with two standard errors over samples as noise floor: lines that parse in context (read line
+by line, a line is kept if the lines kept so far and it are still Python, a module that parses or an unfinished one,
+else dropped), lines that tokenize alone, samples that parse, compile and run to the end in the sandbox
+(`limitlab.codeexec`, `timeout` seconds; not measured when there is no sandbox), names read never defined.
 
-Verdict: "syntax" = at its best temperature the share of the LSTM's lines that parse in context is >= 0.8 x that of
-real code, by a margin beyond both standard errors (surface syntax is grammar in context: brackets, blocks,
-indentation; a line alone need not tokenize, real code's multi-line statements do not); "meaning" = at every
-temperature the LSTM's samples run to the end at most half as often as real code, by a margin beyond both standard
-errors (beyond them on the other side: it does not hold; within them: not shown). The claim holds if both hold; it
-fails if "meaning" does not (the samples run about as often as real code); otherwise inconclusive.
+Verdict: "syntax" = at its best temperature the share of the LSTM's lines that parse in context is >= 0.8 x that of real
+code, by a margin beyond both floors (surface syntax is grammar in context: brackets, blocks, indentation; a line alone
+need not tokenize, real code's multi-line statements do not); "meaning" = at every temperature the LSTM's samples run to
+the end at most half as often as real code, by a margin beyond both floors (beyond them on the other side: it does not
+hold; within them: not shown). The claim holds if both hold; it fails if "meaning" does not (the samples run about as
+often as real code); otherwise inconclusive.
 """
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ from limitlab.data.stdlib_source import stdlib_corpus
 from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig
 from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
-from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt, standard_error
+from limitlab.result import Metrics, MetricValues, Result, Table, Verdict, at_least, at_most, every, fmt
+from limitlab.studies._rules import values_noise
 from limitlab.study import Study, register
 
 MEASURES = {"context": "lines that parse in context", "tokenize": "lines that tokenize alone",
@@ -128,7 +129,7 @@ class Syntax(Study[SyntaxConfig]):
                            samples=self.samples(programs, checks, ran))
 
     def measure(self, checks: Mapping[str, list[dict]], ran: Mapping[str, list[Outcome]]) -> Metrics:
-        """Each measure's mean over a source's samples, its standard error as the noise floor (run: None if not run)."""
+        """Each measure's mean over a source's samples, two standard errors its noise floor (run: None if not run)."""
         metrics = Metrics()
         for src, rows in checks.items():
             per_sample = {m: [r[m] for r in rows if r[m] is not None] for m in MEASURES if m != "run"}
@@ -136,7 +137,7 @@ class Syntax(Study[SyntaxConfig]):
                 if measured(ran[src]) else []
             for m, values in per_sample.items():
                 metrics.add(f"{m}_{src}", float(np.mean(values)) if values else None, "fraction",
-                            f"{MEASURES[m]}, {label(src)}", noise=standard_error(values))
+                            f"{MEASURES[m]}, {label(src)}", noise=values_noise(values))
         return metrics
 
     def outcome_table(self, ran: Mapping[str, list[Outcome]]) -> Table:
@@ -172,7 +173,7 @@ class Syntax(Study[SyntaxConfig]):
         temps = self.config.temperatures
 
         def against_real(name: str, measure: str, k: float, below: bool) -> bool | None:
-            """On the asked side of k x real code's `measure` beyond both standard errors: True; beyond them on
+            """On the asked side of k x real code's `measure` beyond both noise floors: True; beyond them on
             the other side: False; within them (or not measured): None."""
             noises = [x.noise for x in (m.metric(name), m.metric(f"{measure}_real")) if x and x.noise is not None]
             args = (m[name], None if (real := m[f"{measure}_real"]) is None else k * real)
