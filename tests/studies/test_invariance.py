@@ -88,6 +88,9 @@ def test_verdict_rule():
     assert judge(aug_gain_contrast=Metric(0.03, noise=0.05)).status == "holds"
     above = judge(aug_gain_contrast=Metric(0.121, noise=0.05))
     assert above.status == "inconclusive" and "+12.1% +- 5.0% at contrast -1" in above.evidence
+    assert "Not shown: only-covered (within the noise of its threshold)." in above.evidence
+    beyond = judge(aug_gain_shift=Metric(0.15, noise=0.04)).evidence
+    assert "covered does not hold, beyond the noise." in beyond and "Not shown" not in beyond
     assert study.judge(MetricValues({})).status == "inconclusive"
 
 
