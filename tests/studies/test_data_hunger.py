@@ -67,7 +67,7 @@ def test_config_is_checked():
         DataHungerConfig(missing_set="iris")
     with pytest.raises(ConfigError, match="small_n=1400; expected a size from 10"):
         DataHungerConfig(small_n=1400)
-    with pytest.raises(ConfigError, match=r"judged_from=200; expected a size from it to small_n=100"):
+    with pytest.raises(ConfigError, match=r"judged_from=200; expected at most small_n=100, with one of sizes=\[10, 30"):
         DataHungerConfig(judged_from=200)
     with pytest.raises(ConfigError, match="small_draws=2; expected >= num_seeds"):
         DataHungerConfig(small_draws=2)

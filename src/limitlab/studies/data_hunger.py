@@ -79,7 +79,7 @@ class DataHungerConfig(Checked):
         check(self.sizes[0] <= self.small_n < self.sizes[-1], f"small_n={self.small_n}; expected a size from "
               f"{self.sizes[0]} (the smallest of sizes) to below {self.sizes[-1]} (the largest)")
         check(any(self.judged_from <= n <= self.small_n for n in self.sizes), f"judged_from={self.judged_from}; "
-              f"expected a size from it to small_n={self.small_n} in sizes={list(self.sizes)}")
+              f"expected at most small_n={self.small_n}, with one of sizes={list(self.sizes)} between the two")
         check(self.small_draws >= self.num_seeds, f"small_draws={self.small_draws}; expected >= num_seeds "
               f"({self.num_seeds}): the curves' draws are the first of them")
 
