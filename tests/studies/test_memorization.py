@@ -4,7 +4,7 @@ import torch
 
 from limitlab.context import Context
 from limitlab.data import digits
-from limitlab.data.subsets import digits_heldout
+from limitlab.data.digits import digits_heldout
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.memorization import Memorization, MemorizationConfig

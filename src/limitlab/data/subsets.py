@@ -35,16 +35,6 @@ def digits_pool() -> tuple[ArrayDataset, ArrayDataset]:
     return pool, d.test
 
 
-@functools.lru_cache(maxsize=1)
-def digits_heldout() -> ArrayDataset:
-    """The 720 digits of the validation and test sets as one held-out set, for a model trained on (part of) the
-    training set without early stopping: it never sees the validation digits either, and twice the digits halve
-    the variance of an accuracy measured on them."""
-    d = digits()
-    return ArrayDataset(torch.cat([d.val.x, d.test.x]), torch.cat([d.val.y, d.test.y]), "digits-val+test", 10,
-                        d.test.bounds, d.test.class_names)
-
-
 @functools.lru_cache(maxsize=4)
 def pool_hog(index: tuple[int, ...]) -> np.ndarray:
     """HOG features of the pool's rows in `index`, then of the whole test set (one array, rows in that order)."""

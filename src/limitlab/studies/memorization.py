@@ -35,7 +35,7 @@ from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.data.corrupted_arms import PIXEL_ARMS, corrupted_arm, label_arm
-from limitlab.data.subsets import digits_heldout
+from limitlab.data.digits import digits_heldout
 from limitlab.models import History, TrainConfig, build, evaluate, fit
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, at_least, at_most, every, fmt
 from limitlab.studies._rules import binomial_noise, decided, margin
