@@ -125,3 +125,16 @@ def test_a_remedy_card_says_what_to_try_next_escaped_and_survives_json(tmp_path)
     assert Result.from_json(r.to_json()).advice == r.advice
     html = render_html([r, Result("adversarial", "c.", "holds", "e.")], run_dir=tmp_path)
     assert html.count('class="advice"') == 1 and "Fit T on &lt;held-out&gt; data." in html
+
+
+def test_seeds_that_disagree_show_each_seeds_evidence(tmp_path):
+    from limitlab.report.html import render_html
+
+    line = lambda seed, verdict, evidence: {"seed": seed, "verdict": verdict, "evidence": evidence}  # noqa: E731
+    mixed = Result("invariance", "c.", "inconclusive", "Holds on 2/3 seeds, inconclusive on 1.", seeds=[
+        line(0, "holds", "gain +4.3%."), line(1, "inconclusive", "gain +9.1%. Not shown: only-covered (<noise>)."),
+        line(2, "holds", "gain +4.3%.")])
+    alike = Result("bias", "c.", "holds", "Holds on 3/3 seeds.", seeds=[line(k, "holds", f"e{k}.") for k in range(3)])
+    html = render_html([mixed, alike], run_dir=tmp_path)
+    assert html.count("why the seeds differ") == 1  # only where the verdicts differ
+    assert "<b>seed 1: inconclusive.</b> gain +9.1%. Not shown: only-covered (&lt;noise&gt;)." in html
