@@ -1,13 +1,16 @@
 """The invariance study: the augmentation hook, the nuisances, the tiny run, the verdict rule."""
+import dataclasses
+
 import pytest
 import torch
 
 from limitlab.context import Context
+from limitlab.data.arrays import ArrayDataset
 from limitlab.data.augment import ShiftAugment
-from limitlab.data.nuisances import nuisance
+from limitlab.data.nuisances import correct_under, gallery, nuisance
 from limitlab.errors import ConfigError
 from limitlab.result import Metric, MetricValues
-from limitlab.studies.invariance import Invariance, InvarianceConfig
+from limitlab.studies.invariance import MIN_AUG_MODELS, Invariance, InvarianceConfig
 
 
 def test_shift_augmentation_moves_each_image_by_whole_pixels_within_range():
@@ -68,7 +71,7 @@ def test_config_is_checked():
 
 def test_verdict_rule():
     cfg = InvarianceConfig(shifts=(0.0, 1.0, 3.0), rotations=(0.0, 45.0), scales=(1.0, 0.6), noises=(0.0, 0.3),
-                           contrasts=(1.0, -1.0), aug_shift=1)
+                           contrasts=(1.0, -1.0), aug_shift=1, num_aug_seeds=MIN_AUG_MODELS)
     study = Invariance(cfg)
     base = {f"drop_cnn_{nu}": Metric(0.6, noise=0.04) for nu in ("shift", "rotation", "scale", "contrast")}
     base.update(pooling_gain=Metric(0.3, noise=0.04), aug_gain_shift=Metric(0.7, noise=0.04),
@@ -92,6 +95,14 @@ def test_verdict_rule():
     beyond = judge(aug_gain_shift=Metric(0.15, noise=0.04)).evidence
     assert "covered does not hold, beyond the noise." in beyond and "Not shown" not in beyond
     assert study.judge(MetricValues({})).status == "inconclusive"
+    # Too few augmented CNNs to decide "only-covered" on every seed (the docstring's power analysis): reported, not
+    # judged, so the claim is at most inconclusive; a decisive part still fails it.
+    few = Invariance(dataclasses.replace(cfg, num_aug_seeds=MIN_AUG_MODELS - 1))
+    verdict = few.judge(MetricValues(base))
+    assert verdict.status == "inconclusive" and "+0.0% +- 2.0% at contrast -1" in verdict.evidence
+    assert f"Not judged: only-covered needs {MIN_AUG_MODELS} augmented CNNs" in verdict.evidence
+    assert f"this run trained {MIN_AUG_MODELS - 1}" in verdict.evidence
+    assert few.judge(MetricValues({**base, "aug_gain_shift": Metric(0.15, noise=0.04)})).status == "fails"
 
 
 def test_gains_are_read_above_chance(tiny):
@@ -111,3 +122,22 @@ def test_gains_are_read_above_chance(tiny):
                                                  result.metrics["acc_cnn_shift_3"].values)]
     assert result.metrics["drop_cnn_shift"].noise >= 2 * abs(drops[0] - drops[1]) / 2 ** 0.5 / 2 ** 0.5 - 1e-12
     assert result.metrics["drop_cnn_shift"].noise > 0
+
+
+def test_correct_under_scores_each_model_on_each_transformed_set_and_gallery_shows_every_level():
+    x = torch.rand(30, 1, 8, 8)
+    y = torch.arange(30) % 10
+    models = {"a": torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)), "b": torch.nn.Flatten()}
+    torch.nn.init.normal_(models["a"][1].weight)
+    data = ArrayDataset(x, y, "toy", 10, (0.0, 1.0))
+    grids = {"contrast": (1.0, -1.0), "noise": (0.0, 0.3)}
+    out = correct_under(models, data, grids, generator=lambda nu, level: torch.Generator().manual_seed(7))
+    for nu, grid in grids.items():
+        for j, level in enumerate(grid):  # the same transformed set, made independently here
+            xt = nuisance(nu, x, level, torch.Generator().manual_seed(7))
+            for k, model in models.items():
+                expected = (model(xt).argmax(1) == y).double()
+                assert torch.equal(out[nu][k][j], expected) and out[nu][k].shape == (len(grid), 30)
+    images, labels = gallery(x[:1], grids)
+    assert images.shape == (4, 8, 8) and labels == ["contrast 1", "contrast -1", "noise 0", "noise 0.3"]
+    assert torch.allclose(images[1], nuisance("contrast", x[:1], -1.0, torch.Generator())[0, 0])
