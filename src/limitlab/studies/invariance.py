@@ -21,7 +21,7 @@ exceeds the MLP's by >= 0.05; "covered" = shift augmentation raises the CNN's a+
 "only-covered" = it raises it at the headline rotation and contrast by < 0.1 each. Each must clear its threshold by more
 than the larger of two floors, two standard errors each: of the per-digit paired difference of the arms' mean
 correctness, and of the difference of the arms' means over replicas. Holds if all parts hold, fails if "local" or
-"covered" fails.
+"covered" fails, else it is inconclusive.
 
 "only-covered" is judged from `MIN_AUG_MODELS` = 24 augmented CNNs (`--preset full`), by a power analysis of the first
 90 (seeds 0-14, test digits): contrast-inverted a+ 5.5 points (4.5 below the bar) on average, SD 4.3 between models.
@@ -113,12 +113,12 @@ class Invariance(Study[InvarianceConfig]):
         return model
 
     def run(self, ctx: Context) -> Result:
-        cfg, test, m = self.config, digits_heldout(), Metrics()
+        cfg, held, m = self.config, digits_heldout(), Metrics()
         replicas = {"mlp": cfg.num_seeds, "cnn": cfg.num_seeds, "cnn+shift-aug": cfg.num_aug_seeds}
         jobs = [(name, k) for name in MODELS for k in range(replicas[name])]
         models = {job: self.train(*job, ctx) for job in ctx.progress.track(jobs, description="train models")}
         # hit[nuisance][model]: replicas x levels x digits, 1 where correct. The noise depends on its level only.
-        by_job = correct_under(models, test, cfg.grids(), generator=lambda nu, level: ctx.generator("noise", level))
+        by_job = correct_under(models, held, cfg.grids(), generator=lambda nu, level: ctx.generator("noise", level))
         hit = {nu: {name: torch.stack([h[name, k] for k in range(replicas[name])]) for name in MODELS}
                for nu, h in by_job.items()}
         acc = {nu: {name: h.mean(2).numpy() for name, h in by_model.items()} for nu, by_model in hit.items()}
@@ -130,7 +130,7 @@ class Invariance(Study[InvarianceConfig]):
                 for j in (0, len(grid) - 1) if nu != "shift" else range(len(grid)):
                     m[f"acc_{name}_{nu}_{grid[j]:g}"] = Metric.over_seeds(
                         acc[nu][name][:, j], "fraction", f"{name} held-out accuracy, {XLABELS[nu]} = {grid[j]:g}")
-        return self.result(ctx, metrics=m, figures=self.figures(acc, test.x, m))
+        return self.result(ctx, metrics=m, figures=self.figures(acc, held.x, m))
 
     def comparisons(self, hit: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, Metric]:
         """The rule's differences of the arms' mean a+ over their replicas, each with the larger of its two noise floors
