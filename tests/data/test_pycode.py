@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from limitlab.data.pycode import real_programs, trim
-from limitlab.data.stdlib_source import Corpus
+from limitlab.data.pycode import real_programs, statements, trim
+from limitlab.data.stdlib_source import Corpus, stdlib_corpus
 from limitlab.errors import DataError
 
 
@@ -26,3 +26,30 @@ def test_real_programs_are_whole_top_level_statements_that_fit():
     with pytest.raises(DataError, match="sample_chars"):
         real_programs(corpus, 1, 5, np.random.default_rng(0))
 
+
+
+def test_a_file_cut_by_the_corpus_budget_gives_its_whole_statements_before_the_cut():
+    # The full preset's held-out corpus ended inside a docstring: real_programs raised a SyntaxError. A cut that
+    # parses ("cla", "    pa") still ends inside a statement, which must not become a "real program".
+    whole = 'import os\n\n\ndef f(x):\n    """Doc\nstring at column 0.\n"""\n    return x\n\n\nclass C:\n    pass\n'
+    names = lambda text, cut: [type(s).__name__ for s in statements(text, cut=cut)]  # noqa: E731
+    assert names(whole, False) == ["Import", "FunctionDef", "ClassDef"]
+    for cut, kept in ((whole.index("Doc") + 2, ["Import"]), (whole.index("class") + 3, ["Import", "FunctionDef"]),
+                      (whole.index("pass") + 2, ["Import", "FunctionDef"]), (len(whole), ["Import", "FunctionDef"]),
+                      (3, [])):
+        assert names(whole[:cut], True) == kept, whole[:cut]
+    part = whole[:whole.index("Doc") + 2]
+    corpus = Corpus(whole + "\n\n" + part, (whole, part), ("a.py", "b.py"), "digest", cut=True)
+    programs = real_programs(corpus, 40, 60, np.random.default_rng(0))
+    for p in programs:
+        compile(p, "<p>", "exec")
+    assert all(p in whole for p in programs) and len(set(programs)) == 3  # import; def f; class C (b: its import)
+
+
+def test_the_corpus_says_when_its_last_file_is_cut(tmp_path):
+    (tmp_path / "a.py").write_text("a = 1\n" * 400)
+    (tmp_path / "b.py").write_text("b = 2\n" * 400)
+    whole = stdlib_corpus(root=tmp_path, max_chars=10_000)
+    assert not whole.cut and whole.files == ("a.py", "b.py")
+    part = stdlib_corpus(root=tmp_path, max_chars=3_000)
+    assert part.cut and part.texts[-1] == ("b = 2\n" * 400)[:3_000 - 2400 - 2]

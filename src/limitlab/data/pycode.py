@@ -30,13 +30,30 @@ def trim(text: str) -> str:
     return "".join(ln[depth:] + "\n" if ln.strip() else "\n" for ln in lines[first:end])
 
 
+def statements(text: str, *, cut: bool = False) -> list[ast.stmt]:
+    """The top-level statements of a file's `text`. A text `cut` short at a corpus's character budget may end
+    inside a statement, which may even parse (`x = fo`): of such a text, the statements of its longest prefix that
+    ends where a column-0 line starts and parses, so every statement returned is whole."""
+    if not cut:
+        return ast.parse(text).body
+    lines = text.split("\n")
+    for k in range(len(lines) - 1, 0, -1):  # from the cut backwards; a column-0 line may start a statement
+        if lines[k][:1].strip() and not lines[k].startswith("#"):
+            try:
+                return ast.parse("\n".join(lines[:k])).body
+            except SyntaxError:  # the line was inside a string or a bracket: an earlier one
+                continue
+    return []
+
+
 def real_programs(held_out: Corpus, num: int, max_chars: int, rng: np.random.Generator) -> list[str]:
     """`num` runs of consecutive whole top-level statements of held-out files, each starting at a random
     statement that fits and as long as fits in `max_chars` characters: real programs."""
     spans = []  # (file, first line, end line) of every top-level statement, 0-based, end exclusive
     lines = [[line + "\n" for line in text.split("\n")] for text in held_out.texts]  # as ast counts lines
-    for f, text in enumerate(held_out.texts):
-        spans += [(f, node.lineno - 1, node.end_lineno) for node in ast.parse(text).body]
+    for f, text in enumerate(held_out.texts):  # only the last file may be cut
+        spans += [(f, node.lineno - 1, node.end_lineno)
+                  for node in statements(text, cut=held_out.cut and f == len(held_out.texts) - 1)]
     fits = [k for k, (f, a, b) in enumerate(spans) if len("".join(lines[f][a:b])) <= max_chars]
     if not fits:
         raise DataError(f"no top-level statement of the held-out files fits in sample_chars={max_chars}; "

@@ -20,12 +20,14 @@ SEPARATOR = "\n\n"  # between files
 
 @dataclass(frozen=True)
 class Corpus:
-    """Concatenated source `text`, each file's own text `texts`, their names `files`, a sha256 `digest` of `text`."""
+    """Concatenated source `text`, each file's own text `texts`, their names `files`, a sha256 `digest` of `text`;
+    `cut` when the last text is its file cut short at the character budget (possibly inside a statement)."""
 
     text: str
     texts: tuple[str, ...]
     files: tuple[str, ...]
     digest: str
+    cut: bool = False
 
 
 def stdlib_dir() -> Path:
@@ -50,7 +52,7 @@ def stdlib_corpus(*, max_chars: int = 150_000, min_file_chars: int = 2_000, max_
                         "(install the Python source files, e.g. the python3-dev/-full package)")
     texts: list[str] = []
     names: list[str] = []
-    total, seen = 0, 0  # total: length of the joined text so far
+    total, seen, cut = 0, 0, False  # total: length of the joined text so far
     for path in paths:
         try:
             text = path.read_bytes().decode("ascii")
@@ -65,10 +67,11 @@ def stdlib_corpus(*, max_chars: int = 150_000, min_file_chars: int = 2_000, max_
         if room <= 0:
             break
         total += len(text[:room]) + (len(SEPARATOR) if texts else 0)
+        cut = room < len(text)
         texts.append(text[:room])
         names.append(path.name)
     if not texts:
         raise DataError(f"no eligible .py files in {root} (ASCII, {min_file_chars}..{max_file_chars} characters, "
                         f"after skipping {skip}); lower min_file_chars or raise max_file_chars")
     joined = SEPARATOR.join(texts)
-    return Corpus(joined, tuple(texts), tuple(names), hashlib.sha256(joined.encode()).hexdigest())
+    return Corpus(joined, tuple(texts), tuple(names), hashlib.sha256(joined.encode()).hexdigest(), cut)
