@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from limitlab.data.pycode import real_programs, statements, trim
+from limitlab.data.pycode import real_programs, statements, syntax_corpora, trim
 from limitlab.data.stdlib_source import Corpus, stdlib_corpus
 from limitlab.errors import DataError
 
@@ -53,3 +53,15 @@ def test_the_corpus_says_when_its_last_file_is_cut(tmp_path):
     assert not whole.cut and whole.files == ("a.py", "b.py")
     part = stdlib_corpus(root=tmp_path, max_chars=3_000)
     assert part.cut and part.texts[-1] == ("b = 2\n" * 400)[:3_000 - 2400 - 2]
+
+
+@pytest.mark.parametrize("preset", ["tiny", "default", "full"])
+def test_every_syntax_preset_draws_real_programs_that_compile(preset):
+    from limitlab.studies.syntax import Syntax
+
+    cfg = Syntax.configure(preset=preset).config  # the full preset's held-out file was cut inside a docstring
+    corpus, held_out = syntax_corpora(max_chars=cfg.max_chars, sample_chars=cfg.sample_chars)
+    assert not set(corpus.files) & set(held_out.files)
+    for p in real_programs(held_out, cfg.num_samples, cfg.sample_chars, np.random.default_rng(0)):
+        compile(p, "<p>", "exec")
+        assert len(p) <= cfg.sample_chars

@@ -9,8 +9,15 @@ import ast
 
 import numpy as np
 
-from limitlab.data.stdlib_source import Corpus
+from limitlab.data.stdlib_source import Corpus, stdlib_corpus
 from limitlab.errors import DataError
+
+
+def syntax_corpora(*, max_chars: int, sample_chars: int) -> tuple[Corpus, Corpus]:
+    """The syntax study's texts: the training corpus (`max_chars`) and the files after it, held out: enough for real
+    programs of `sample_chars` and a steady validation loss (20 samples' worth, at least 20,000 characters)."""
+    corpus = stdlib_corpus(max_chars=max_chars)
+    return corpus, stdlib_corpus(max_chars=max(20 * sample_chars, 20_000), skip=len(corpus.files))
 
 
 def trim(text: str) -> str:

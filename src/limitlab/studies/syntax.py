@@ -40,8 +40,7 @@ from limitlab.config import Checked, Each, Interval
 from limitlab.context import Context
 from limitlab.data.program_runs import STATUSES, measured, outcome_row, run_all
 from limitlab.data.pycheck import static_checks
-from limitlab.data.pycode import real_programs, trim
-from limitlab.data.stdlib_source import stdlib_corpus
+from limitlab.data.pycode import real_programs, syntax_corpora, trim
 from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.models import TrainConfig
 from limitlab.models.charlm import CharLSTM, NGram, Vocab, sample_lstm, train_char_lstm
@@ -98,8 +97,7 @@ class Syntax(Study[SyntaxConfig]):
 
     def run(self, ctx: Context) -> Result:
         cfg = self.config
-        corpus = stdlib_corpus(max_chars=cfg.max_chars)
-        held_out = stdlib_corpus(max_chars=max(20 * cfg.sample_chars, 20_000), skip=len(corpus.files))
+        corpus, held_out = syntax_corpora(max_chars=cfg.max_chars, sample_chars=cfg.sample_chars)
         vocab = Vocab(corpus.text + held_out.text)
         codes = vocab.encode(corpus.text)
         with ctx.seeded_torch("init", "lstm"):
