@@ -1,4 +1,5 @@
 """The neural-ode study's pieces: exact saved bytes per block, NFE counts, the adjoint's gradient."""
+import numpy as np
 import pytest
 import torch
 
@@ -52,7 +53,8 @@ def metrics(**changes):
     m.update({"max_over_min_ode_adjoint": 1.0, "test_acc_ode_adjoint": 0.9, "test_acc_resnet": 0.91,
               "test_acc_ode_direct": 0.9, "test_acc_ode_adaptive": 0.9, "nfe_forward_ode_adaptive": 20})
     m.update({f"bytes_{a}_{e}_L": 1000 for a in ("resnet", "ode_direct", "ode_adjoint") for e in ("min", "max")})
-    return MetricValues({k: Metric(v) for k, v in {**m, **changes}.items()})
+    gap = changes.pop("gap", Metric(-0.01, noise=0.01))
+    return MetricValues({**{k: Metric(v) for k, v in {**m, **changes}.items()}, "acc_gap_adjoint": gap})
 
 
 def test_verdict_rule():
@@ -60,8 +62,12 @@ def test_verdict_rule():
     assert study.judge(metrics()).status == "holds"
     assert study.judge(metrics(max_over_min_ode_adjoint=2.0)).status == "fails"
     assert study.judge(metrics(line_deviation_resnet=0.2)).status == "fails"
-    assert study.judge(metrics(test_acc_ode_adjoint=0.5)).status == "inconclusive"
-    assert study.judge(metrics(test_acc_ode_adjoint=None)).status == "inconclusive"
+    # "accuracy": the mean gap over the replicas within 0.03 either way, beyond its noise floor
+    assert study.judge(metrics(gap=Metric(-0.4, noise=0.01))).status == "inconclusive"  # a worse ODE: not shown
+    assert study.judge(metrics(gap=Metric(0.025, noise=0.01))).status == "inconclusive"  # within 0.03, not beyond noise
+    assert study.judge(metrics(gap=Metric(-0.019, noise=0.01))).status == "holds"
+    assert study.judge(metrics(gap=Metric(None))).status == "inconclusive"
+    assert "-1.9% +- 1.0% (within 0.03 asked)" in study.judge(metrics(gap=Metric(-0.019, noise=0.01))).evidence
     assert study.judge(metrics(bytes_per_step_resnet=0.0)).status == "fails"  # no growth with L
     assert study.judge(MetricValues({})).status == "inconclusive"
 
@@ -71,3 +77,25 @@ def test_config_is_checked():
         NeuralODEConfig(steps=(4, 2))
     with pytest.raises(ConfigError, match="act='swish'; expected one of"):
         NeuralODE.configure(overrides={"act": "swish"})
+
+
+def test_accuracy_gap_is_the_mean_over_replicas_with_its_larger_noise_floor(tmp_path):
+    from limitlab.cache import ModelCache
+    from limitlab.data.digits import digits_heldout
+    from limitlab.models import predict_logits
+    from limitlab.result import Metrics
+
+    study, ctx = NeuralODE.configure(preset="tiny"), Context(seed=3, cache=ModelCache(tmp_path))
+    m = Metrics()
+    study.accuracy_gap(ctx, {arm: study.trained(ctx, arm) for arm in ("ode-adjoint", "resnet")}, m)
+    held = digits_heldout()
+    # the same models again (from the cache), scored and compared here with numpy
+    hits = {arm: np.array([(predict_logits(study.trained(ctx, arm, k), held.x).argmax(1) == held.y).numpy()
+                           for k in range(study.config.replicas)], dtype=float) for arm in ("ode-adjoint", "resnet")}
+    a, b = hits["ode-adjoint"], hits["resnet"]
+    assert m["acc_gap_adjoint"].value == pytest.approx(a.mean() - b.mean())
+    per_digit = a.mean(0) - b.mean(0)
+    digits_floor = 2 * per_digit.std(ddof=1) / np.sqrt(len(per_digit))
+    replicas_floor = 2 * np.sqrt(a.mean(1).var(ddof=1) / len(a) + b.mean(1).var(ddof=1) / len(b))
+    assert m["acc_gap_adjoint"].noise == pytest.approx(max(digits_floor, replicas_floor))
+    assert len(per_digit) == 720 and not np.array_equal(a[0], a[1])  # replicas differ

@@ -40,3 +40,10 @@ def step_memory(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *,
     nfe_bwd = block.func.nfe if block is not None else 0
     model.zero_grad(set_to_none=True)
     return saved.bytes, nfe_fwd, nfe_bwd
+
+
+def line_deviation(xs: list[int], ys: list[int]) -> float:
+    """How far saved bytes `ys` over steps `xs` are from linear growth: the largest distance from the straight line
+    through the first and last points, over the largest y."""
+    slope = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    return max(abs(y - (ys[0] + slope * (x - xs[0]))) for x, y in zip(xs, ys, strict=True)) / max(ys)
