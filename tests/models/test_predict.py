@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from limitlab.models import predict, predict_logits
+from limitlab.models import correct, predict, predict_logits
 from tests.helpers import linear_model, small_cnn
 
 
@@ -47,3 +47,14 @@ def test_predict_is_the_argmax_and_max_softmax_worked_by_hand():
     e2 = torch.tensor(2.0).exp()
     assert pred.tolist() == [0, 0]
     torch.testing.assert_close(conf, torch.stack([e2 / (e2 + 2), torch.tensor(1 / 3)]))
+
+
+def test_correct_marks_each_input_whose_top_class_is_its_label_across_batches():
+    model = torch.nn.Linear(3, 4)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(4, 3))
+        model.bias.zero_()
+    x = torch.tensor([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0], [-1.0, -1.0, -1.0], [0, 5.0, 0]])  # top classes 0 1 2 3 1
+    y = torch.tensor([0, 2, 2, 3, 1])
+    hits = correct(model, x, y, batch_size=2)
+    assert hits.dtype == torch.float64 and hits.tolist() == [1.0, 0.0, 1.0, 1.0, 1.0]

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from limitlab.data.arrays import ArrayDataset
 from limitlab.data.transforms import add_noise, contrast, rotate, scale, shift
 from limitlab.errors import ConfigError
-from limitlab.models.train import predict_logits
+from limitlab.models.train import correct
 
 K = TypeVar("K", bound=Hashable)
 
@@ -52,5 +52,5 @@ def correct_under(models: Mapping[K, nn.Module], data: ArrayDataset, grids: Mapp
         for j, level in enumerate(grid):
             xt = nuisance(nu, data.x, level, generator(nu, level))
             for k, model in models.items():
-                out[nu][k][j] = (predict_logits(model, xt).argmax(1) == data.y).double()
+                out[nu][k][j] = correct(model, xt, data.y)
     return out

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from limitlab.context import Context
 from limitlab.data import ArrayDataset
 from limitlab.data.subsets import digits_pool, pool_hog
-from limitlab.models.train import TrainConfig, fit, predict_logits
+from limitlab.models.train import TrainConfig, correct, fit
 from limitlab.models.zoo import build
 
 
@@ -32,7 +32,7 @@ def cnn_hits(train: ArrayDataset, test: ArrayDataset, *, ctx: Context, names: tu
         model = build("cnn")
     fit(model, train, ctx=ctx, description=f"cnn n={n}",
         config=TrainConfig(epochs=epochs, batch_size=batch, lr=lr, patience=None, eval_train=False))
-    return (predict_logits(model, test.x).argmax(1) == test.y).double().numpy()
+    return correct(model, test.x, test.y).numpy()
 
 
 def logreg_hits(f_train: np.ndarray, y_train: np.ndarray, f_test: np.ndarray, y_test: np.ndarray, *,

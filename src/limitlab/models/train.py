@@ -104,6 +104,12 @@ def predict(model: nn.Module, x: Tensor, *, batch_size: int = 1024) -> tuple[Ten
     return pred, conf
 
 
+def correct(model: nn.Module, x: Tensor, y: Tensor, *, batch_size: int = 1024) -> Tensor:
+    """Per input, 1.0 where the model's top class is the label `y` and 0.0 elsewhere (float64, for means and
+    paired differences), from `predict_logits`."""
+    return (predict_logits(model, x, batch_size=batch_size).argmax(1) == y).double()
+
+
 def evaluate(model: nn.Module, data: ArrayDataset, *, loss_fn: LossFn = F.cross_entropy,
              batch_size: int = 1024) -> tuple[float, float]:
     """(mean loss, accuracy) in eval mode; the model's mode is restored. Accuracy is NaN for regression."""

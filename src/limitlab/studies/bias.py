@@ -37,7 +37,7 @@ from limitlab.config import Checked, Each, Interval, OneOf, check
 from limitlab.context import Context
 from limitlab.data import ArrayDataset, digits
 from limitlab.data.groups import STYLES, group_weights, oversample_index, second_style
-from limitlab.models import TrainConfig, build, fit, predict_logits
+from limitlab.models import TrainConfig, build, correct, fit
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, fmt
 from limitlab.studies._rules import decided, margin, mean_noise
 from limitlab.study import Study, register
@@ -96,8 +96,7 @@ class Bias(Study[BiasConfig]):
             config=TrainConfig(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr, patience=None,
                                max_steps=cfg.steps, eval_train=False))
         test = data.test
-        a, b = ((predict_logits(model, x).argmax(1) == test.y).double()
-                for x in (test.x, second_style(test.x, cfg.style)))
+        a, b = (correct(model, x, test.y) for x in (test.x, second_style(test.x, cfg.style)))
         return a, b
 
     def run(self, ctx: Context) -> Result:

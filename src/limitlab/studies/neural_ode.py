@@ -37,7 +37,7 @@ from limitlab.data import digits
 from limitlab.data.digits import digits_heldout
 from limitlab.figures import Figure  # its re-export: with the names below, the line would pass 120 columns
 from limitlab.gradients.step_memory import line_deviation, step_memory
-from limitlab.models import TrainConfig, evaluate, fit, predict_logits
+from limitlab.models import TrainConfig, correct, evaluate, fit
 from limitlab.models.layers import ACTIVATIONS
 from limitlab.models.ode_arms import ARMS, LABELS, make
 from limitlab.models.ode_net import ADAPTIVE
@@ -135,8 +135,8 @@ class NeuralODE(Study[NeuralODEConfig]):
         held, arms, n = digits_heldout(), ("ode-adjoint", "resnet"), self.config.replicas
         more = {job: self.trained(ctx, *job) for job in ctx.progress.track(
             [(arm, k) for arm in arms for k in range(1, n)], description="replicas")}
-        a, b = (torch.stack([(predict_logits(more.get((arm, k), first[arm]), held.x).argmax(1) == held.y).double()
-                             for k in range(n)]) for arm in arms)
+        a, b = (torch.stack([correct(more.get((arm, k), first[arm]), held.x, held.y) for k in range(n)])
+                for arm in arms)
         floors = [f for f in (paired_noise(a.mean(0), b.mean(0)), means_noise(a.mean(1), b.mean(1))) if f is not None]
         m.add("acc_gap_adjoint", float(a.mean() - b.mean()), "fraction", f"mean held-out accuracy over {n} models, "
               "ODE adjoint minus residual stack", noise=max(floors, default=None))
