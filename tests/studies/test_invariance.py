@@ -7,8 +7,9 @@ import torch
 from limitlab.context import Context
 from limitlab.data.arrays import ArrayDataset
 from limitlab.data.augment import ShiftAugment
-from limitlab.data.nuisances import correct_under, gallery, nuisance
+from limitlab.data.nuisances import gallery, nuisance
 from limitlab.errors import ConfigError
+from limitlab.models.nuisance_sweep import correct_under
 from limitlab.result import Metric, MetricValues
 from limitlab.studies.invariance import MIN_AUG_MODELS, Invariance, InvarianceConfig
 

@@ -41,9 +41,9 @@ def digits() -> Split:
 
 @functools.lru_cache(maxsize=1)
 def digits_heldout() -> ArrayDataset:
-    """The 720 digits of the validation and test sets as one held-out set, for a model trained on (part of) the
-    training set without early stopping: it never sees the validation digits either, and twice the digits halve
-    the variance of an accuracy measured on them."""
+    """The 720 digits of the validation and test sets as one held-out set: twice the digits halve the variance
+    of an accuracy measured on them. A model trained without early stopping never sees them; a caller that scores
+    a model which stopped early on the validation digits says so."""
     d = digits()
     return ArrayDataset(torch.cat([d.val.x, d.test.x]), torch.cat([d.val.y, d.test.y]), "digits-val+test", 10,
                         d.test.bounds, d.test.class_names)

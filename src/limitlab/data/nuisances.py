@@ -6,18 +6,13 @@ noise 0, contrast 1; contrast -1 inverts an image about its mean).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from limitlab.data.arrays import ArrayDataset
 from limitlab.data.transforms import add_noise, contrast, rotate, scale, shift
 from limitlab.errors import ConfigError
-from limitlab.models.train import correct
-
-K = TypeVar("K", bound=Hashable)
 
 NUISANCES = ("shift", "rotation", "scale", "noise", "contrast")
 CLEAN = {"shift": 0.0, "rotation": 0.0, "scale": 1.0, "noise": 0.0, "contrast": 1.0}
@@ -41,16 +36,3 @@ def gallery(x: Tensor, grids: Mapping[str, Sequence[float]]) -> tuple[Tensor, li
     gen, levels = torch.Generator().manual_seed(0), [(nu, v) for nu, grid in grids.items() for v in grid]
     return torch.stack([nuisance(nu, x, v, gen)[0, 0] for nu, v in levels]), [f"{nu} {v:g}" for nu, v in levels]
 
-
-def correct_under(models: Mapping[K, nn.Module], data: ArrayDataset, grids: Mapping[str, Sequence[float]], *,
-                  generator: Callable[[str, float], torch.Generator]) -> dict[str, dict[K, Tensor]]:
-    """Per nuisance and model, levels x examples (float64): 1 where the model classifies the transformed example
-    correctly. Each transformed set is made once (`generator(name, level)` draws its noise) and shared by the models."""
-    out: dict[str, dict[K, Tensor]] = {nu: {k: torch.zeros(len(grid), len(data), dtype=torch.float64) for k in models}
-                                       for nu, grid in grids.items()}
-    for nu, grid in grids.items():
-        for j, level in enumerate(grid):
-            xt = nuisance(nu, data.x, level, generator(nu, level))
-            for k, model in models.items():
-                out[nu][k][j] = correct(model, xt, data.y)
-    return out

@@ -42,11 +42,11 @@ from torch import Tensor, nn
 from limitlab import figures
 from limitlab.config import Checked, Each, Interval, check
 from limitlab.context import Context
-from limitlab.data import digits
 from limitlab.data.augment import ShiftAugment
-from limitlab.data.digits import digits_heldout
-from limitlab.data.nuisances import CLEAN, NUISANCES, XLABELS, correct_under, gallery
+from limitlab.data.digits import digits, digits_heldout
+from limitlab.data.nuisances import CLEAN, NUISANCES, XLABELS, gallery
 from limitlab.models import TrainConfig, build, fit
+from limitlab.models.nuisance_sweep import correct_under
 from limitlab.models.reference import digits_cnn
 from limitlab.result import Figure, Metric, Metrics, MetricValues, Result, Verdict, every, fmt
 from limitlab.studies._rules import decided, margin, means_noise, paired_noise
